@@ -1,0 +1,38 @@
+// npm run build: the plugin's wasm (cargo → wasm-bindgen → wasm-opt) and its JS
+// entries (esbuild), into dist/.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { build } from "esbuild";
+
+const run = (cmd, args) => execFileSync(cmd, args, { stdio: "inherit" });
+const bin = (name) => new URL(`../node_modules/.bin/${name}`, import.meta.url).pathname;
+process.chdir(new URL("..", import.meta.url).pathname);
+
+rmSync("dist", { recursive: true, force: true });
+mkdirSync("dist");
+
+run("cargo", ["build", "--lib", "-p", "souk", "--profile", "wasm", "--target", "wasm32-unknown-unknown"]);
+run("wasm-bindgen", [
+  "--target", "web", "--out-dir", "target/wasm-bindgen", "--out-name", "souk",
+  "target/wasm32-unknown-unknown/wasm/souk.wasm",
+]);
+// The features rustc enables by default for wasm32; wasm-opt must be told about them.
+const features = ["bulk-memory", "mutable-globals", "multivalue", "nontrapping-float-to-int",
+  "reference-types", "sign-ext"].map((f) => `--enable-${f}`);
+run(bin("wasm-opt"), ["-Oz", ...features, "target/wasm-bindgen/souk_bg.wasm", "-o", "dist/souk_bg.wasm"]);
+
+const common = { minify: true, legalComments: "none", target: "es2020", logLevel: "warning" };
+await Promise.all([
+  // wasm-bindgen's glue, loaded by both entries on init().
+  build({ ...common, entryPoints: ["target/wasm-bindgen/souk.js"], outfile: "dist/souk_glue.js", format: "esm" }),
+  // Script tag: one small classic script.
+  build({ ...common, entryPoints: ["src/js/loader.js"], outfile: "dist/souk.js", bundle: true, format: "iife" }),
+  // npm: ESM, the glue left as its own chunk.
+  build({
+    ...common, entryPoints: ["src/js/index.js"], outfile: "dist/index.js", bundle: true,
+    format: "esm", external: ["./souk_glue.js"],
+  }),
+  build({ ...common, entryPoints: ["src/js/snippet.js"], outfile: "dist/snippet.min.js" }),
+]);
+copyFileSync("src/js/index.d.ts", "dist/index.d.ts");
+console.log("built dist/");
