@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds the plugin, and runs the demo shop on
+# http://127.0.0.1:8080 with its SQLite database in ./souk.db. Extra arguments go to
+# `souk-server serve` (for example --addr 127.0.0.1:9000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+node scripts/build.mjs
+exec cargo run --release -p souk-server -- serve "$@"

@@ -1,0 +1,40 @@
+//! souk-server, the reference merchant backend for souk: it receives the plugin's
+//! events, keeps them in one SQLite file and serves the demo storefront.
+//!
+//! `main.rs` only parses the command line and reports errors; the commands live here.
+
+use std::io;
+use std::net::SocketAddr;
+
+pub mod cli;
+pub mod http;
+pub mod serve;
+pub mod store;
+
+/// What can stop a souk-server command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database could not be opened, migrated or written.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// Something else already listens on the address.
+    #[error("cannot listen on {addr}: the address is already in use (is another souk-server running? choose another --addr)")]
+    AddrInUse {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
+    /// The address could not be listened on for another reason.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// The shutdown signal handlers could not be installed.
+    #[error("cannot watch for shutdown signals: {0}")]
+    Signals(io::Error),
+    /// The HTTP server stopped with an error.
+    #[error("the HTTP server failed: {0}")]
+    Serve(io::Error),
+}

@@ -1,0 +1,121 @@
+//! `souk-server serve`: open the database, listen, and serve until SIGINT or SIGTERM.
+
+use std::future::{Future, IntoFuture};
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tracing::{info, warn};
+
+use crate::cli::{ServeArgs, DEMO_WRITE_KEY};
+use crate::store::{Store, SCHEMA_VERSION};
+use crate::{http, Error};
+
+/// How long requests still running at shutdown get to finish.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Serves until a shutdown signal, then lets running requests finish and commits the
+/// queued writes before returning.
+pub async fn run(args: ServeArgs) -> Result<(), Error> {
+    if args.write_key.is_none() {
+        warn!(
+            "using the demo write key `{DEMO_WRITE_KEY}`; a real shop must set its own with --write-key or SOUK_WRITE_KEY"
+        );
+    }
+    for (flag, dir) in [("--www", &args.www), ("--dist", &args.dist)] {
+        if !dir.is_dir() {
+            warn!(
+                "{flag} directory {} does not exist; its files will answer 404",
+                dir.display()
+            );
+        }
+    }
+
+    let shutdown = shutdown_signal().map_err(Error::Signals)?;
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .map_err(|source| listen_error(args.addr, source))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| listen_error(args.addr, source))?;
+    let store = Arc::new(Store::open(&args.db)?);
+    info!(db = %args.db.display(), schema_version = SCHEMA_VERSION, "database ready");
+    let app = http::router(Arc::clone(&store), &args.www, &args.dist);
+
+    {
+        // Scripts read this line for the port; a closed stdout must not stop the server.
+        let mut stdout = io::stdout().lock();
+        let _ = writeln!(stdout, "listening on http://{addr}").and_then(|()| stdout.flush());
+    }
+    serve_until(listener, app, shutdown).await?;
+
+    match Arc::into_inner(store) {
+        Some(store) => store.close().await,
+        None => warn!("requests were still running at exit; their writes were not waited for"),
+    }
+    Ok(())
+}
+
+fn listen_error(addr: SocketAddr, source: io::Error) -> Error {
+    if source.kind() == io::ErrorKind::AddrInUse {
+        Error::AddrInUse { addr }
+    } else {
+        Error::Listen { addr, source }
+    }
+}
+
+/// Serves `app` until `shutdown` resolves, then waits up to [`GRACE`] for the open
+/// requests to finish.
+async fn serve_until(
+    listener: TcpListener,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let (stopping, stopped) = oneshot::channel();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping.send(());
+    });
+    let grace_over = async move {
+        match stopped.await {
+            Ok(()) => tokio::time::sleep(GRACE).await,
+            // The server ended on its own.
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        result = server.into_future() => result.map_err(Error::Serve),
+        () = grace_over => {
+            warn!("requests still running {}s after the shutdown signal were cut off", GRACE.as_secs());
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed before this
+/// returns, so a signal that arrives early is not lost.
+#[cfg(unix)]
+fn shutdown_signal() -> io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        let name = tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        };
+        info!("{name} received; finishing open requests and shutting down");
+    })
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> io::Result<impl Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        info!("Ctrl-C received; finishing open requests and shutting down");
+    })
+}

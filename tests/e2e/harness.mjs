@@ -1,0 +1,92 @@
+// Shared by the end-to-end and packaging tests: a real souk-server on a free port
+// with its own SQLite file, and Debian's Chromium driven by playwright-core.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+export const ROOT = new URL("../..", import.meta.url).pathname;
+const SERVER = process.env.SOUK_SERVER_BIN || join(ROOT, "target/debug/souk-server");
+
+/** Starts souk-server serving `www` (and dist/); resolves once it listens. */
+export async function startServer({ www = join(ROOT, "www"), dist = join(ROOT, "dist") } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "souk-e2e-"));
+  const args = ["serve", "--addr", "127.0.0.1:0", "--db", join(dir, "souk.db"), "--www", www, "--dist", dist];
+  const child = spawn(SERVER, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("souk-server did not start in 20 s:\n" + stderr)), 20_000);
+    let stdout = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+      const match = stdout.match(/listening on (http:\/\/\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`souk-server exited with ${code}:\n${stderr}`)));
+  });
+  return {
+    url,
+    dir,
+    async stop() {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGINT");
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Launches headless Chromium from Debian's package; no browser is downloaded. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium",
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+      "--disable-background-networking", "--disable-component-update", "--no-first-run",
+    ],
+  });
+}
+
+/**
+ * Opens a page that records everything the console and the page report, so a test
+ * can fail on any console error or uncaught page error.
+ */
+export async function openPage(browser, options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const log = { errors: [], warnings: [], pageErrors: [], requests: [] };
+  page.on("console", (message) => {
+    if (message.type() === "error") log.errors.push(message.text());
+    if (message.type() === "warning") log.warnings.push(message.text());
+  });
+  page.on("pageerror", (error) => log.pageErrors.push(String(error)));
+  page.on("request", (request) => log.requests.push(new URL(request.url()).pathname));
+  page.on("response", (response) => {
+    if (response.status() >= 400) log.errors.push(`HTTP ${response.status()} ${response.url()}`);
+  });
+  return { page, log, close: () => context.close() };
+}
+
+/**
+ * Waits until `predicate` is true in the page. It polls from outside with
+ * `page.evaluate`, which a page's Content-Security-Policy does not block (Playwright's
+ * own waitForFunction evaluates strings, which a strict CSP refuses).
+ */
+export async function until(page, predicate, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(predicate))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${predicate}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Souk's own console warnings. */
+export const soukWarnings = (log) => log.warnings.filter((text) => text.startsWith("souk:"));
+
+/** Removes the test's temporary folders. */
+export const cleanup = (dir) => rmSync(dir, { recursive: true, force: true });
