@@ -48,3 +48,16 @@ test("the README's npm example type-checks against dist/index.d.ts", () => {
     cleanup(dir);
   }
 });
+
+test("the npm package ships every file its exports map and types point at", () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  const [{ files }] = JSON.parse(
+    execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8" }),
+  );
+  const packed = new Set(files.map((file) => file.path));
+  const targets = [pkg.types, ...Object.values(pkg.exports).flatMap((entry) =>
+    typeof entry === "string" ? [entry] : Object.values(entry))];
+  for (const target of targets) assert.ok(packed.has(target.replace(/^\.\//, "")), `${target} is packed`);
+  for (const chunk of ["dist/souk_glue.js", "dist/souk_bg.wasm"]) assert.ok(packed.has(chunk), `${chunk} is packed`);
+  assert.ok(![...packed].some((path) => path.startsWith("src/") || path.startsWith("target/")), "no sources or build dirs");
+});
