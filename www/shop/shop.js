@@ -1,11 +1,12 @@
 /*
- * Dar Noor demo shop: the shop's own behaviour (catalogue rendering, cart, checkout,
- * account, English/Arabic). Plain ES5-style browser JavaScript, no dependencies.
+ * Dar Noor demo shop: the shop's own behaviour (the shared site header and footer,
+ * catalogue rendering, cart, checkout, account, English/Arabic). Plain ES5-style
+ * browser JavaScript, no dependencies.
  *
  * Loaded as a classic script at the end of <body>, after /shop/catalog.js (which
  * defines window.SHOP_CATALOG), so everything here runs synchronously while the page
- * parses: product pages get their schema.org JSON-LD in <head> before
- * DOMContentLoaded.
+ * parses: the header and footer are in place before first paint, and product pages
+ * get their schema.org JSON-LD in <head> before DOMContentLoaded.
  *
  * The shop never depends on the souk plugin and never throws: every entry point is
  * guarded, storage failures are ignored, and nothing is logged as an error.
@@ -538,6 +539,71 @@
   var ICON_BAG = '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M6 8h12l-1 12H7z" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/><path d="M9 8V7a3 3 0 0 1 6 0v1" fill="none" stroke="currentColor" stroke-width="1.8"/></svg>';
   var ICON_ARROW = '<svg class="icon icon-flip" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M5 12h13M13 6l6 6-6 6" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>';
   var ICON_TRASH = '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M5 7h14M10 7V5h4v2M7 7l1 12h8l1-12" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/></svg>';
+  var ICON_USER = '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><circle cx="12" cy="8" r="4" fill="none" stroke="currentColor" stroke-width="1.8"/><path d="M4 20c1.5-4 4.5-6 8-6s6.5 2 8 6" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/></svg>';
+  var BRAND_MARK = '<svg class="brand-mark" viewBox="0 0 32 32" width="40" height="40" aria-hidden="true" focusable="false"><rect width="32" height="32" rx="8" fill="#1e5b57"/><path d="M9 27V15a7 7 0 0 1 14 0v12z" fill="#f6efe3"/><path d="M16 11l1.4 3.2 3.2 1.4-3.2 1.4-1.4 3.2-1.4-3.2-3.2-1.4 3.2-1.4z" fill="#c0572e"/></svg>';
+
+  // The site header and footer, one copy for every page. A page carries only the
+  // empty landmarks <header class="site-header" data-site-header></header> and
+  // <footer class="site-footer" data-site-footer></footer>; renderChrome() fills them
+  // while the page parses. Static markup only: the words come from STRINGS through
+  // [data-i18n] / [data-i18n-attr] (applyLangToDocument), the category links from the
+  // catalogue (renderCategoryNav), the cart count from renderCartBadge.
+  var HEADER_HTML = [
+    "",
+    '  <div class="container header-bar">',
+    '    <a class="brand" href="/index.html">',
+    "      " + BRAND_MARK,
+    '      <span class="brand-text"><span class="brand-name" data-i18n="shopName"></span><span class="brand-tag" data-i18n="shopTagline"></span></span>',
+    "    </a>",
+    '    <div class="header-actions">',
+    '      <a class="header-link" href="/account.html">' + ICON_USER + '<span class="header-link-text" data-i18n="account"></span></a>',
+    '      <a class="header-link cart-link" href="/cart.html" data-cart-link>' + ICON_BAG + '<span class="header-link-text" data-i18n="cart"></span>' +
+      '<span class="cart-badge is-empty" data-cart-count aria-hidden="true"></span><span class="visually-hidden" data-cart-count-label></span></a>',
+    '      <button type="button" class="lang-switch" data-lang-switch data-lang-target="ar" lang="ar"></button>',
+    "    </div>",
+    "  </div>",
+    '  <nav class="cat-nav" aria-label="Categories" data-i18n-attr="aria-label:navCategories">',
+    '    <div class="container">',
+    '      <ul class="cat-nav-list" data-cat-nav></ul>',
+    "    </div>",
+    "  </nav>",
+    ""
+  ].join("\n");
+
+  var FOOTER_HTML = [
+    "",
+    '  <div class="container footer-grid">',
+    '    <section class="footer-about" aria-labelledby="footer-about-title">',
+    '      <h2 id="footer-about-title" class="footer-title" data-i18n="footerAboutTitle"></h2>',
+    '      <p data-i18n="footerAbout"></p>',
+    "    </section>",
+    '    <nav aria-labelledby="footer-shop-title">',
+    '      <h2 id="footer-shop-title" class="footer-title" data-i18n="footerShop"></h2>',
+    '      <ul class="footer-links" data-footer-cats></ul>',
+    "    </nav>",
+    '    <nav aria-labelledby="footer-help-title">',
+    '      <h2 id="footer-help-title" class="footer-title" data-i18n="footerHelp"></h2>',
+    '      <ul class="footer-links">',
+    '        <li><a href="/account.html" data-i18n="account"></a></li>',
+    '        <li><a href="/cart.html" data-i18n="cart"></a></li>',
+    '        <li><a href="/checkout.html" data-i18n="checkout"></a></li>',
+    "      </ul>",
+    "    </nav>",
+    '    <section aria-labelledby="footer-visit-title">',
+    '      <h2 id="footer-visit-title" class="footer-title" data-i18n="footerVisit"></h2>',
+    "      <address>",
+    '        <span data-i18n="footerAddress"></span><br>',
+    '        <span data-i18n="footerHours"></span><br>',
+    '        <bdi dir="ltr">hello@darnoor.example</bdi>',
+    "      </address>",
+    "    </section>",
+    "  </div>",
+    '  <div class="container footer-bottom">',
+    "    <p data-year></p>",
+    '    <p data-i18n="footerDemo"></p>',
+    "  </div>",
+    ""
+  ].join("\n");
 
   function stockBadge(p) {
     return inStock(p)
@@ -588,6 +654,14 @@
   }
 
   // ---------------------------------------------------------------- chrome
+  // Fills the empty header and footer landmarks (once; the words and lists follow).
+  function renderChrome() {
+    var header = $("[data-site-header]");
+    if (header && !header.firstElementChild) header.innerHTML = HEADER_HTML;
+    var footer = $("[data-site-footer]");
+    if (footer && !footer.firstElementChild) footer.innerHTML = FOOTER_HTML;
+  }
+
   function applyLangToDocument() {
     var html = document.documentElement;
     html.setAttribute("lang", lang);
@@ -613,17 +687,43 @@
     document.title = page ? t("titleSuffix", { page: page }) : t("titleHome");
   }
 
+  // <li><a href aria-current?>name</a></li>, the name as text.
+  function navItem(href, text, current) {
+    var li = document.createElement("li");
+    var a = document.createElement("a");
+    a.setAttribute("href", href);
+    if (current) a.setAttribute("aria-current", "page");
+    a.textContent = text;
+    li.appendChild(a);
+    return li;
+  }
+  function fillList(ul, items) {
+    ul.textContent = "";
+    items.forEach(function (li) { ul.appendChild(li); });
+  }
+
+  // The category links of the header nav (with "All products" first) and of the
+  // footer. In the header, the link of activeSlug is the current page ("" for all
+  // products, null for none).
   function renderCategoryNav(activeSlug) {
-    var html = '<li><a href="/category.html"' + (activeSlug === "" ? ' aria-current="page"' : "") + ">" + esc(t("navAll")) + "</a></li>" +
-      (catalog.categories || []).map(function (c) {
-        var current = c.slug === activeSlug;
-        return '<li><a href="' + esc(c.url || "/category.html?c=" + c.slug) + '"' + (current ? ' aria-current="page"' : "") + ">" + esc(cName(c.slug)) + "</a></li>";
-      }).join("");
-    $all("[data-cat-nav]").forEach(function (ul) { ul.innerHTML = html; });
-    var footer = (catalog.categories || []).map(function (c) {
-      return '<li><a href="' + esc(c.url || "/category.html?c=" + c.slug) + '">' + esc(cName(c.slug)) + "</a></li>";
-    }).join("");
-    $all("[data-footer-cats]").forEach(function (ul) { ul.innerHTML = footer; });
+    var cats = catalog.categories || [];
+    var href = function (c) { return c.url || "/category.html?c=" + c.slug; };
+    $all("[data-cat-nav]").forEach(function (ul) {
+      fillList(ul, [navItem("/category.html", t("navAll"), activeSlug === "")].concat(cats.map(function (c) {
+        return navItem(href(c), cName(c.slug), c.slug === activeSlug);
+      })));
+    });
+    $all("[data-footer-cats]").forEach(function (ul) {
+      fillList(ul, cats.map(function (c) { return navItem(href(c), cName(c.slug), false); }));
+    });
+  }
+
+  // The nav's current category: on the category page, its slug ("" for all
+  // products, null when the slug is unknown); null on every other page.
+  function activeCategory() {
+    if (page !== "category") return null;
+    var slug = params().get("c") || "";
+    return !slug || bySlug[slug] ? slug : null;
   }
 
   function markCurrentHeaderLinks() {
@@ -650,7 +750,6 @@
 
   function renderHome() {
     setTitle("");
-    renderCategoryNav(null);
     var featured = FEATURED.map(function (id) { return byId[id]; }).filter(Boolean);
     renderGrid($("[data-featured]"), featured, "home-featured", 3);
     var grid = $("[data-category-grid]");
@@ -678,7 +777,6 @@
     var root = $("[data-category-root]");
     if (!root) return;
     var cat = slug ? bySlug[slug] : null;
-    renderCategoryNav(slug && !cat ? null : slug);
     var sel = $("[data-sort]");
     if (sel && !sel.getAttribute("data-init")) {
       var s = q.get("sort");
@@ -763,13 +861,11 @@
     var root = $("[data-product-root]");
     if (!root) return;
     if (!p) {
-      renderCategoryNav(null);
       setTitle(t("notFoundTitle"));
       root.innerHTML = '<div class="notice"><h1>' + esc(t("productNotFound")) + '</h1><p><a class="btn btn-primary" href="/category.html">' + esc(t("backToShop")) + "</a></p></div>";
       return;
     }
     upsertJsonLd(p);
-    renderCategoryNav(null);
     var name = pName(p);
     setTitle(name);
     var prevQty = $("#qty", root);
@@ -828,7 +924,6 @@
 
   function renderCart() {
     setTitle(t("cartTitle"));
-    renderCategoryNav(null);
     var root = $("[data-cart-root]");
     if (!root) return;
     var lines = cartLines();
@@ -873,7 +968,6 @@
 
   function renderCheckout() {
     setTitle(t("checkoutTitle"));
-    renderCategoryNav(null);
     var main = $("[data-checkout-main]");
     var empty = $("[data-checkout-empty]");
     var confirm = $("[data-order-confirmation]");
@@ -1042,7 +1136,6 @@
 
   function renderAccount() {
     setTitle(t("accountTitle"));
-    renderCategoryNav(null);
     var guest = $("[data-account-guest]");
     var view = $("[data-account-user]");
     if (!guest || !view) return;
@@ -1086,12 +1179,13 @@
       case "cart": renderCart(); break;
       case "checkout": renderCheckout(); break;
       case "account": renderAccount(); break;
-      default: setTitle(""); renderCategoryNav(null);
+      default: setTitle("");
     }
   }
   function renderAll() {
     applyLangToDocument();
     markCurrentHeaderLinks();
+    renderCategoryNav(activeCategory());
     renderPage();
     renderCartBadge();
   }
@@ -1259,6 +1353,7 @@
   }
 
   function start() {
+    renderChrome();
     document.addEventListener("click", guard(onClick));
     document.addEventListener("change", guard(onChange));
     document.addEventListener("submit", guard(onSubmit));
