@@ -42,6 +42,11 @@ pub struct ServeArgs {
     /// [default: the demo key `souk_demo_write_key`].
     #[arg(long, env = "SOUK_WRITE_KEY", hide_env_values = true, value_parser = NonEmptyStringValueParser::new())]
     pub write_key: Option<String>,
+    /// The merchant's secret server key, which its own backend sends as
+    /// `Authorization: Bearer <key>` (consent proofs); the endpoints that need it
+    /// answer 403 while it is unset.
+    #[arg(long, env = "SOUK_SERVER_KEY", hide_env_values = true, value_parser = NonEmptyStringValueParser::new())]
+    pub server_key: Option<String>,
     /// Directory of the demo storefront, served at `/`.
     #[arg(long, default_value = "www")]
     pub www: PathBuf,

@@ -1,13 +1,20 @@
 //! souk-server, the reference merchant backend for souk: it receives the plugin's
-//! events, keeps them in one SQLite file and serves the demo storefront.
+//! events and consent records, keeps them in one SQLite file and serves the demo
+//! storefront.
 //!
 //! `main.rs` only parses the command line and reports errors; the commands live here.
 
 use std::io;
 use std::net::SocketAddr;
 
+pub mod auth;
+pub mod body;
 pub mod cli;
+pub mod consent;
+pub mod datetime;
+pub mod fields;
 pub mod http;
+pub mod ingest;
 pub mod serve;
 pub mod store;
 

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tracing::{info, warn};
 
+use crate::auth::Keys;
 use crate::cli::{ServeArgs, DEMO_WRITE_KEY};
 use crate::store::{Store, SCHEMA_VERSION};
 use crate::{http, Error};
@@ -24,6 +25,9 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
         warn!(
             "using the demo write key `{DEMO_WRITE_KEY}`; a real shop must set its own with --write-key or SOUK_WRITE_KEY"
         );
+    }
+    if args.server_key.is_none() {
+        info!("no server key set; the merchant endpoints answer 403 until --server-key or SOUK_SERVER_KEY is given");
     }
     for (flag, dir) in [("--www", &args.www), ("--dist", &args.dist)] {
         if !dir.is_dir() {
@@ -43,7 +47,11 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
         .map_err(|source| listen_error(args.addr, source))?;
     let store = Arc::new(Store::open(&args.db)?);
     info!(db = %args.db.display(), schema_version = SCHEMA_VERSION, "database ready");
-    let app = http::router(Arc::clone(&store), &args.www, &args.dist);
+    let keys = Keys::new(
+        args.write_key.unwrap_or_else(|| DEMO_WRITE_KEY.to_owned()),
+        args.server_key,
+    );
+    let app = http::router(Arc::clone(&store), keys, &args.www, &args.dist);
 
     {
         // Scripts read this line for the port; a closed stdout must not stop the server.

@@ -19,7 +19,10 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 
 /// The numbered schema migrations, oldest first. Migration `n` brings the schema to
 /// version `n`; SQLite's `user_version` records which ones have run.
-const MIGRATION_STEPS: &[M<'static>] = &[M::up(include_str!("../migrations/0001_events.sql"))];
+const MIGRATION_STEPS: &[M<'static>] = &[
+    M::up(include_str!("../migrations/0001_events.sql")),
+    M::up(include_str!("../migrations/0002_consents.sql")),
+];
 
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_STEPS);
 

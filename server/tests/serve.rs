@@ -1,256 +1,14 @@
 //! `souk-server serve` tested from outside: the real binary, a real SQLite file in a
 //! temporary directory, and plain HTTP on 127.0.0.1.
 
-use std::fs;
-use std::io::{BufRead, BufReader, Read};
+mod common;
+
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use common::*;
 use rusqlite::Connection;
-use serde_json::{json, Value};
-use tempfile::TempDir;
-
-/// How long the server may take to start or to stop.
-const LIMIT: Duration = Duration::from_secs(10);
-
-const INDEX_HTML: &str = "<!doctype html><html><head><title>Demo shop</title></head><body><h1>Demo shop</h1><p>Fresh dates and coffee.</p></body></html>\n";
-const SHOP_HTML: &str = "<!doctype html><title>Shop</title>\n";
-
-/// A minimal valid wasm module (magic, version) followed by a custom section, long
-/// enough for the server to bother compressing it.
-fn wasm_bytes() -> Vec<u8> {
-    let mut bytes = b"\0asm\x01\0\0\0".to_vec();
-    let payload = [b"\x04demo".as_slice(), &[0u8; 64]].concat();
-    bytes.push(0); // custom section
-    bytes.push(payload.len() as u8);
-    bytes.extend(payload);
-    bytes
-}
-
-/// A temporary shop: a `www` and a `dist` directory and a database path.
-struct Site {
-    dir: TempDir,
-}
-
-impl Site {
-    fn new() -> Site {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join("www/shop")).unwrap();
-        fs::create_dir_all(dir.path().join("dist")).unwrap();
-        fs::write(dir.path().join("www/index.html"), INDEX_HTML).unwrap();
-        fs::write(dir.path().join("www/shop/index.html"), SHOP_HTML).unwrap();
-        fs::write(dir.path().join("dist/souk_bg.wasm"), wasm_bytes()).unwrap();
-        Site { dir }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("souk.db")
-    }
-
-    /// `souk-server serve` on a free port with this site's files and database.
-    fn command(&self) -> Command {
-        self.command_on("127.0.0.1:0", &self.db())
-    }
-
-    /// `souk-server serve` with this site's files on the given address and database.
-    fn command_on(&self, addr: &str, db: &Path) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_souk-server"));
-        cmd.arg("serve")
-            .arg("--addr")
-            .arg(addr)
-            .arg("--db")
-            .arg(db)
-            .arg("--www")
-            .arg(self.dir.path().join("www"))
-            .arg("--dist")
-            .arg(self.dir.path().join("dist"))
-            .env_remove("RUST_LOG")
-            .env_remove("SOUK_WRITE_KEY");
-        cmd
-    }
-
-    fn start(&self) -> Server {
-        Server::start(self.command())
-    }
-}
-
-/// A running souk-server, killed if a test fails before stopping it.
-struct Server {
-    child: Child,
-    url: String,
-    stderr: Option<JoinHandle<String>>,
-}
-
-impl Server {
-    fn start(mut cmd: Command) -> Server {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = collect(child.stderr.take().unwrap());
-        let (lines_tx, lines) = mpsc::channel();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = Server {
-            child,
-            url: String::new(),
-            stderr: Some(stderr),
-        };
-        let deadline = Instant::now() + LIMIT;
-        loop {
-            match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(line) => {
-                    if let Some(url) = line.strip_prefix("listening on ") {
-                        server.url = url.to_owned();
-                        return server;
-                    }
-                }
-                Err(e) => {
-                    let _ = server.child.kill();
-                    let _ = server.child.wait();
-                    panic!(
-                        "no `listening on` line ({e}); stderr:\n{}",
-                        server.take_stderr()
-                    );
-                }
-            }
-        }
-    }
-
-    fn get(&self, path: &str) -> Reply {
-        self.get_with(path, &[])
-    }
-
-    fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
-        let mut request = agent().get(format!("{}{path}", self.url));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        Reply::from(request.call().unwrap())
-    }
-
-    /// Sends `signal` and waits for the process to exit.
-    fn stop(mut self, signal: libc::c_int) -> (ExitStatus, String) {
-        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
-        // SAFETY: kill(2) only sends a signal, to the child this test started.
-        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill failed");
-        let status = wait_exit(&mut self.child);
-        (status, self.take_stderr())
-    }
-
-    fn take_stderr(&mut self) -> String {
-        self.stderr
-            .take()
-            .map(|h| h.join().unwrap())
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Reads a pipe to its end on another thread.
-fn collect(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
-    thread::spawn(move || {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
-        text
-    })
-}
-
-/// Waits up to [`LIMIT`] for `child` to exit, killing it and failing past that.
-fn wait_exit(child: &mut Child) -> ExitStatus {
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("souk-server did not exit within {LIMIT:?}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Runs a command that is expected to exit by itself; returns its status and stderr.
-fn run_to_exit(mut cmd: Command) -> (ExitStatus, String) {
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = collect(child.stderr.take().unwrap());
-    let status = wait_exit(&mut child);
-    (status, stderr.join().unwrap())
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(LIMIT))
-        .proxy(None)
-        .build()
-        .into()
-}
-
-/// The parts of a response the tests look at.
-struct Reply {
-    status: u16,
-    headers: ureq::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl From<ureq::http::Response<ureq::Body>> for Reply {
-    fn from(mut response: ureq::http::Response<ureq::Body>) -> Reply {
-        Reply {
-            status: response.status().as_u16(),
-            headers: response.headers().clone(),
-            body: response.body_mut().read_to_vec().unwrap(),
-        }
-    }
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-
-    fn json(&self) -> Value {
-        assert_eq!(self.header("content-type"), Some("application/json"));
-        serde_json::from_slice(&self.body).unwrap()
-    }
-}
-
-fn gunzip(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .unwrap();
-    out
-}
-
-fn assert_no_panic(stderr: &str) {
-    assert!(
-        !stderr.contains("panicked"),
-        "souk-server panicked:\n{stderr}"
-    );
-}
+use serde_json::json;
 
 #[test]
 fn health_reports_ok_and_the_schema_version() {
@@ -258,7 +16,7 @@ fn health_reports_ok_and_the_schema_version() {
     let server = site.start();
     let reply = server.get("/health");
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.json(), json!({ "status": "ok", "schema_version": 1 }));
+    assert_eq!(reply.json(), json!({ "status": "ok", "schema_version": 2 }));
 }
 
 #[test]
@@ -308,9 +66,9 @@ fn a_restart_keeps_the_data_and_does_not_rerun_migrations() {
         )
         .unwrap();
 
-    // Running migration 1 again would fail on the existing table, or drop the row.
+    // Running the migrations again would fail on the existing tables, or drop the row.
     let server = site.start();
-    assert_eq!(server.get("/health").json()["schema_version"], 1);
+    assert_eq!(server.get("/health").json()["schema_version"], 2);
     let (status, stderr) = server.stop(libc::SIGTERM);
     assert!(status.success(), "second run failed:\n{stderr}");
 
@@ -326,7 +84,7 @@ fn a_restart_keeps_the_data_and_does_not_rerun_migrations() {
     let version: u32 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
 }
 
 #[test]
@@ -476,4 +234,29 @@ fn the_demo_write_key_is_announced_only_when_no_key_is_set() {
     cmd.env("SOUK_WRITE_KEY", "shop_write_key");
     let (_, stderr) = Server::start(cmd).stop(libc::SIGTERM);
     assert!(!stderr.contains("demo write key"), "{stderr}");
+}
+
+#[test]
+fn a_database_of_schema_version_1_is_migrated_and_keeps_its_events() {
+    let site = Site::new();
+    // What the first souk-server release left behind: the events table at version 1.
+    let conn = Connection::open(site.db()).unwrap();
+    conn.execute_batch(include_str!("../migrations/0001_events.sql"))
+        .unwrap();
+    conn.execute(
+        "INSERT INTO events (message_id, type, timestamp, received_at, body)
+         VALUES ('old', 'page', '2024-05-01T10:00:00Z', '2024-05-01T10:00:01Z', '{}')",
+        [],
+    )
+    .unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+    drop(conn);
+
+    let server = site.start();
+    assert_eq!(server.get("/health").json()["schema_version"], 2);
+    assert_eq!(site.consents(), 0);
+    assert_eq!(
+        site.count("SELECT COUNT(*) FROM events WHERE message_id = 'old'"),
+        1
+    );
 }
