@@ -23,16 +23,21 @@ run(bin("wasm-opt"), ["-Oz", ...features, "target/wasm-bindgen/souk_bg.wasm", "-
 
 const common = { minify: true, legalComments: "none", target: "es2020", logLevel: "warning" };
 await Promise.all([
-  // wasm-bindgen's glue, loaded by both entries on init().
-  build({ ...common, entryPoints: ["target/wasm-bindgen/souk.js"], outfile: "dist/souk_glue.js", format: "esm" }),
+  // The runtime, loaded by both entries on init(): wasm-bindgen's glue and live.js.
+  build({
+    ...common, entryPoints: ["src/js/runtime.js"], outfile: "dist/souk_runtime.js", bundle: true, format: "esm",
+    alias: { "souk-wasm-glue": "./target/wasm-bindgen/souk.js" },
+  }),
   // Script tag: one small classic script.
   build({ ...common, entryPoints: ["src/js/loader.js"], outfile: "dist/souk.js", bundle: true, format: "iife" }),
   // npm: ESM, the glue left as its own chunk.
   build({
     ...common, entryPoints: ["src/js/index.js"], outfile: "dist/index.js", bundle: true,
-    format: "esm", external: ["./souk_glue.js"],
+    format: "esm", external: ["./souk_runtime.js", "./souk_consent.js"],
   }),
   build({ ...common, entryPoints: ["src/js/snippet.js"], outfile: "dist/snippet.min.js" }),
+  // Widgets: each its own chunk, loaded on first need.
+  build({ ...common, entryPoints: ["src/js/widgets/consent.js"], outfile: "dist/souk_consent.js", bundle: true, format: "esm" }),
 ]);
 copyFileSync("src/js/index.d.ts", "dist/index.d.ts");
 console.log("built dist/");

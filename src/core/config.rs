@@ -1,5 +1,7 @@
 //! The shop's configuration, as given to `souk.init(config)`.
 
+use super::consent::Policy;
+
 /// Validated settings for one souk instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -9,6 +11,8 @@ pub struct Config {
     pub api_host: Option<String>,
     /// Report refused calls on the console as well as to `error` listeners.
     pub debug: bool,
+    /// The shop's consent policy: its revision and how long a decision lasts.
+    pub policy: Policy,
 }
 
 /// Why `init` refused a configuration. The message says what to change.
@@ -18,11 +22,17 @@ pub enum ConfigError {
     #[error("init: `writeKey` is required; copy it from your souk-server settings")]
     MissingWriteKey,
     /// The write key has characters a key never has.
-    #[error("init: `writeKey` may only contain letters, digits, `_` and `-`, got {0:?}")]
+    #[error("init: `writeKey` may only contain letters, digits, `_` and `-`, got \"{0}\"")]
     BadWriteKey(String),
     /// The API host is not an http(s) URL.
-    #[error("init: `apiHost` must start with https:// or http://, got {0:?}")]
+    #[error("init: `apiHost` must start with https:// or http://, got \"{0}\"")]
     BadApiHost(String),
+    /// The policy revision is empty, too long or has control characters.
+    #[error("init: `consent.revision` must be 1 to 100 printable characters, got \"{0}\"")]
+    BadRevision(String),
+    /// The consent lifetime is out of range.
+    #[error("init: `consent.maxAgeDays` must be a whole number from 1 to 395, got {0}")]
+    BadMaxAge(String),
 }
 
 impl Config {
@@ -44,7 +54,26 @@ impl Config {
             }
             Some(host) => return Err(ConfigError::BadApiHost(host.to_owned())),
         };
-        Ok(Self { write_key: write_key.to_owned(), api_host, debug })
+        Ok(Self { write_key: write_key.to_owned(), api_host, debug, policy: Policy::default() })
+    }
+
+    /// Sets the consent policy from `consent.revision` and `consent.maxAgeDays`;
+    /// `None` keeps the default (revision "1", 182 days).
+    pub fn with_policy(mut self, revision: Option<&str>, max_age_days: Option<f64>) -> Result<Self, ConfigError> {
+        if let Some(revision) = revision {
+            let printable = !revision.is_empty() && revision.chars().count() <= 100;
+            if !printable || revision.chars().any(char::is_control) {
+                return Err(ConfigError::BadRevision(revision.to_owned()));
+            }
+            self.policy.revision = revision.to_owned();
+        }
+        if let Some(days) = max_age_days {
+            if days.fract() != 0.0 || !(1.0..=395.0).contains(&days) {
+                return Err(ConfigError::BadMaxAge(super::json::number(days)));
+            }
+            self.policy.max_age_days = days as u32;
+        }
+        Ok(self)
     }
 }
 
@@ -61,8 +90,21 @@ mod tests {
                 write_key: "shop_123".into(),
                 api_host: Some("https://api.shop.example".into()),
                 debug: true,
+                policy: Policy::default(),
             })
         );
+    }
+
+    #[test]
+    fn the_consent_policy_is_checked() {
+        let config = Config::new(Some("k"), None, false).unwrap();
+        let policy = config.clone().with_policy(Some("2026-11"), Some(90.0)).unwrap().policy;
+        assert_eq!(policy, Policy { revision: "2026-11".into(), max_age_days: 90 });
+        assert_eq!(config.clone().with_policy(None, None).unwrap().policy, Policy::default());
+        let tab = config.clone().with_policy(Some("a\tb"), None);
+        assert_eq!(tab, Err(ConfigError::BadRevision("a\tb".into())));
+        assert_eq!(config.clone().with_policy(None, Some(0.5)), Err(ConfigError::BadMaxAge("0.5".into())));
+        assert_eq!(config.with_policy(None, Some(400.0)), Err(ConfigError::BadMaxAge("400".into())));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The event model: the messages souk records, in the Segment tracking API shape.
 
+use super::json;
 use super::ports::Rng;
+use super::time::iso8601;
 
 /// A property value, as JSON can carry it.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +56,29 @@ pub struct Message {
     pub anonymous_id: String,
     /// When it happened, in milliseconds since the Unix epoch.
     pub timestamp_ms: u64,
+}
+
+/// The `context.library` every message carries.
+const LIBRARY: &str = concat!(r#"{"library":{"name":"souk","version":""#, env!("CARGO_PKG_VERSION"), r#""}}"#);
+
+impl Message {
+    /// The message in the Segment tracking API shape.
+    pub fn to_json(&self) -> String {
+        let mut out = json::Object::new();
+        match self.kind {
+            Kind::Track => out.text("type", "track"),
+            Kind::Page => out.text("type", "page"),
+        }
+        if let Some(name) = &self.event {
+            out.text(if self.kind == Kind::Track { "event" } else { "name" }, name);
+        }
+        out.raw("properties", &json::properties(&self.properties));
+        out.text("messageId", &self.message_id);
+        out.text("anonymousId", &self.anonymous_id);
+        out.text("timestamp", &iso8601(self.timestamp_ms));
+        out.raw("context", LIBRARY);
+        out.finish()
+    }
 }
 
 /// Longest accepted event name, in characters.
@@ -207,6 +232,26 @@ mod tests {
         ));
         let ok = Properties(vec![("q".into(), Value::List(vec![Value::Text("mug".into())]))]);
         assert_eq!(check_properties("Products Searched", &ok), Ok(()));
+    }
+
+    #[test]
+    fn messages_take_the_segment_shape() {
+        let message = Message {
+            kind: Kind::Track,
+            event: Some("Product Added".into()),
+            properties: Properties(vec![("price".into(), Value::Number(24.0))]),
+            message_id: "m-1".into(),
+            anonymous_id: "a-1".into(),
+            timestamp_ms: 0,
+        };
+        let expected = concat!(
+            r#"{"type":"track","event":"Product Added","properties":{"price":24},"messageId":"m-1","#,
+            r#""anonymousId":"a-1","timestamp":"1970-01-01T00:00:00.000Z","#,
+            r#""context":{"library":{"name":"souk","version":""#, env!("CARGO_PKG_VERSION"), r#""}}}"#
+        );
+        assert_eq!(message.to_json(), expected);
+        let page = Message { kind: Kind::Page, event: None, ..message };
+        assert!(page.to_json().starts_with(r#"{"type":"page","properties":{"price":24},"#));
     }
 
     #[test]

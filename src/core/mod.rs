@@ -5,10 +5,14 @@
 //! `crypto` to those traits.
 
 pub mod config;
+pub mod consent;
 pub mod event;
+pub mod i18n;
+pub mod json;
 pub mod ports;
 pub mod queue;
-mod souk;
+pub mod time;
+pub mod souk;
 
 pub use config::{Config, ConfigError};
 pub use souk::{Refused, Souk};

@@ -13,6 +13,8 @@ pub trait Storage {
     fn set(&mut self, key: &str, value: &str) -> Result<(), StorageError>;
     /// Removes `key`; removing a missing key is not an error.
     fn remove(&mut self, key: &str);
+    /// Every key stored, so a withdrawal can purge a category's keys.
+    fn keys(&self) -> Vec<String>;
 }
 
 /// The storage backend refused a write.
@@ -37,9 +39,12 @@ pub trait Rng {
     fn fill(&mut self, buf: &mut [u8]);
 }
 
-/// One request the core wants delivered to the merchant's backend.
+/// One request the core wants delivered to the merchant's backend. The core learns
+/// the outcome through `Souk::settle(id, delivered)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
+    /// Names this delivery attempt when its outcome is reported.
+    pub id: u32,
     /// Path on the API host, such as `/v1/batch`.
     pub path: String,
     /// The JSON body.
@@ -71,12 +76,9 @@ impl Storage for MemoryStorage {
     fn remove(&mut self, key: &str) {
         self.entries.remove(key);
     }
-}
 
-impl MemoryStorage {
-    /// Every key currently stored, in order: what a privacy test inspects.
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.entries.keys().map(String::as_str)
+    fn keys(&self) -> Vec<String> {
+        self.entries.keys().cloned().collect()
     }
 }
 
@@ -141,7 +143,7 @@ mod tests {
         storage.remove("souk.consent");
         storage.remove("never-set");
         assert_eq!(storage.get("souk.consent"), None);
-        assert_eq!(storage.keys().count(), 0);
+        assert!(storage.keys().is_empty());
     }
 
     #[test]

@@ -1,9 +1,14 @@
-//! One souk instance on one page: the configuration, the device's ids and the queue.
+//! One souk instance on one page: configuration, consent, the device's ids and the
+//! queue, with storage and delivery through the ports.
 
 use super::config::Config;
+use super::consent::{self, Category, Grants, Record, Source};
+use super::i18n::Lang;
 use super::event::{self, EventError, Kind, Message, Properties};
-use super::ports::{Clock, Rng};
+use super::json;
+use super::ports::{Clock, Request, Rng, Storage, Transport};
 use super::queue::{Queue, QueueFull};
+use super::time::iso8601;
 
 /// Why a `track` or `page` call was not recorded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -16,27 +21,81 @@ pub enum Refused {
     QueueFull(#[from] QueueFull),
 }
 
-/// The plugin's state on one page, independent of the browser.
-///
-/// Until consent exists, recorded messages stay in memory: nothing is stored or sent.
+/// What became of a valid call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Queued for delivery.
+    Queued,
+    /// Dropped: the shopper has not granted `analytics`.
+    NotConsented,
+}
+
+/// Where the consent record is kept; the record itself is `necessary`.
+const CONSENT_KEY: &str = "souk:necessary:consent";
+/// The anonymous id outlives the page only while `analytics` is granted.
+const ANONYMOUS_ID_KEY: &str = "souk:analytics:anonymous_id";
+
+/// A consent proof waiting for delivery.
 #[derive(Debug)]
-pub struct Souk<C, R> {
+struct Proof {
+    in_flight: Option<u32>,
+    body: String,
+}
+
+/// The plugin's state on one page, independent of the browser.
+#[derive(Debug)]
+pub struct Souk<C, R, S> {
     config: Config,
     clock: C,
     rng: R,
+    storage: S,
     anonymous_id: String,
+    consent: Option<Record>,
+    grants: Grants,
+    gpc: bool,
+    proofs: Vec<Proof>,
     queue: Queue,
+    next_request: u32,
 }
 
-impl<C: Clock, R: Rng> Souk<C, R> {
-    /// Starts an instance for `config`, with a fresh anonymous id drawn from `rng`.
-    pub fn new(config: Config, clock: C, mut rng: R) -> Self {
-        let anonymous_id = event::new_id(&mut rng);
-        Self { config, clock, rng, anonymous_id, queue: Queue::default() }
+impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
+    /// Starts an instance for `config`, reading a standing decision from `storage`.
+    /// A decision that expired or predates the policy revision counts as none, and
+    /// whatever it allowed to be stored is purged. `gpc` is the browser's Global
+    /// Privacy Control signal.
+    pub fn new(config: Config, clock: C, mut rng: R, storage: S, gpc: bool) -> Self {
+        let now = clock.now_ms();
+        let consent = storage
+            .get(CONSENT_KEY)
+            .and_then(|text| Record::decode(&text))
+            .filter(|record| record.is_current(&config.policy, now));
+        let grants = consent.as_ref().map_or(Grants::NECESSARY, |record| record.grants);
+        let stored_id = grants.allows(Category::Analytics).then(|| storage.get(ANONYMOUS_ID_KEY));
+        let anonymous_id = stored_id.flatten().unwrap_or_else(|| event::new_id(&mut rng));
+        let mut souk = Souk {
+            config,
+            clock,
+            rng,
+            storage,
+            anonymous_id,
+            consent,
+            grants,
+            gpc,
+            proofs: Vec::new(),
+            queue: Queue::default(),
+            next_request: 0,
+        };
+        for category in Grants::ALL.withdrawn_in(grants) {
+            souk.purge(category);
+        }
+        if grants.allows(Category::Analytics) {
+            souk.keep(ANONYMOUS_ID_KEY, &souk.anonymous_id.clone());
+        }
+        souk
     }
 
     /// Records the named action `name` with its `properties`.
-    pub fn track(&mut self, name: &str, properties: Properties) -> Result<(), Refused> {
+    pub fn track(&mut self, name: &str, properties: Properties) -> Result<Outcome, Refused> {
         event::check_name(name)?;
         let name = name.trim();
         event::check_properties(name, &properties)?;
@@ -44,13 +103,16 @@ impl<C: Clock, R: Rng> Souk<C, R> {
     }
 
     /// Records a page view, optionally named (such as "Product").
-    pub fn page(&mut self, name: Option<&str>, properties: Properties) -> Result<(), Refused> {
+    pub fn page(&mut self, name: Option<&str>, properties: Properties) -> Result<Outcome, Refused> {
         let name = name.map(str::trim).filter(|name| !name.is_empty());
         event::check_properties(name.unwrap_or("page"), &properties)?;
         self.record(Kind::Page, name.map(str::to_owned), properties)
     }
 
-    fn record(&mut self, kind: Kind, event: Option<String>, properties: Properties) -> Result<(), Refused> {
+    fn record(&mut self, kind: Kind, event: Option<String>, properties: Properties) -> Result<Outcome, Refused> {
+        if !self.grants.allows(Category::Analytics) {
+            return Ok(Outcome::NotConsented);
+        }
         let message = Message {
             kind,
             event,
@@ -59,7 +121,131 @@ impl<C: Clock, R: Rng> Souk<C, R> {
             anonymous_id: self.anonymous_id.clone(),
             timestamp_ms: self.clock.now_ms(),
         };
-        Ok(self.queue.push(message)?)
+        self.queue.push(message)?;
+        Ok(Outcome::Queued)
+    }
+
+    /// Whether the shopper must be asked: no decision yet, or it expired, or the
+    /// policy revision changed.
+    pub fn needs_decision(&self) -> bool {
+        self.consent.is_none()
+    }
+
+    /// What is granted now.
+    pub fn grants(&self) -> Grants {
+        self.grants
+    }
+
+    /// The standing decision, if any.
+    pub fn consent(&self) -> Option<&Record> {
+        self.consent.as_ref()
+    }
+
+    /// The banner's view-model in `lang`, starting from what is granted now.
+    pub fn banner_view(&self, lang: Lang) -> String {
+        consent::banner_view(lang, self.grants, self.gpc)
+    }
+
+    /// The consent state for `souk.consent.get()`, as JSON: the categories, and the
+    /// standing record's id, source and time, if there is one.
+    pub fn consent_json(&self) -> String {
+        let mut out = json::Object::new();
+        out.raw("categories", &self.grants.to_json());
+        out.boolean("decided", self.consent.is_some());
+        if let Some(record) = &self.consent {
+            out.text("consentId", &record.consent_id);
+            out.text("source", record.source.name());
+            out.text("revision", &record.revision);
+            out.text("updatedAt", &iso8601(record.updated_ms));
+        }
+        out.boolean("gpc", self.gpc);
+        out.finish()
+    }
+
+    /// Applies the shopper's decision: keeps the record (a new version of it), queues
+    /// its proof for the backend, starts what was granted and purges what was
+    /// withdrawn. An explicit decision stands over Global Privacy Control.
+    pub fn decide(&mut self, grants: Grants, source: Source, language: &str) {
+        let now = self.clock.now_ms();
+        let previous = self.grants;
+        let record = match self.consent.take() {
+            Some(record) => Record { updated_ms: now, grants, source, language: language.to_owned(), gpc: self.gpc, ..record },
+            None => Record {
+                consent_id: event::new_id(&mut self.rng),
+                first_ms: now,
+                updated_ms: now,
+                revision: self.config.policy.revision.clone(),
+                language: language.to_owned(),
+                grants,
+                source,
+                gpc: self.gpc,
+            },
+        };
+        // Best effort: if the browser refuses to keep it, the decision still holds
+        // for this page and its proof still goes out.
+        let _ = self.storage.set(CONSENT_KEY, &record.encode());
+        self.proofs.push(Proof { in_flight: None, body: record.proof_json(&self.anonymous_id, &self.config.write_key) });
+        self.consent = Some(record);
+        self.grants = grants;
+        for category in previous.withdrawn_in(grants) {
+            self.purge(category);
+        }
+        if grants.allows(Category::Analytics) && !previous.allows(Category::Analytics) {
+            self.keep(ANONYMOUS_ID_KEY, &self.anonymous_id.clone());
+        }
+    }
+
+    /// Stores `value` under `key` only if the key's category (`souk:<category>:…`) is
+    /// granted: the one way into storage.
+    fn keep(&mut self, key: &str, value: &str) -> bool {
+        let category = key.split(':').nth(1).and_then(Category::parse);
+        let allowed = category.is_some_and(|category| self.grants.allows(category));
+        allowed && self.storage.set(key, value).is_ok()
+    }
+
+    /// Removes what `category` kept: its stored keys, and for `analytics` the queued
+    /// events and the anonymous id (a fresh one follows, unlinkable to the old).
+    fn purge(&mut self, category: Category) {
+        let prefix = format!("souk:{}:", category.name());
+        for key in self.storage.keys().into_iter().filter(|key| key.starts_with(&prefix)) {
+            self.storage.remove(&key);
+        }
+        if category == Category::Analytics {
+            self.queue.clear();
+            self.anonymous_id = event::new_id(&mut self.rng);
+        }
+    }
+
+    /// Hands what is due to `transport`: consent proofs, then a batch of events if
+    /// `analytics` is granted. Each stays pending until [`Souk::settle`] says it was
+    /// delivered.
+    pub fn flush(&mut self, transport: &mut impl Transport) {
+        for proof in self.proofs.iter_mut().filter(|proof| proof.in_flight.is_none()) {
+            self.next_request = self.next_request.wrapping_add(1);
+            proof.in_flight = Some(self.next_request);
+            transport.send(Request { id: self.next_request, path: "/v1/consent".into(), body: proof.body.clone() });
+        }
+        if !self.grants.allows(Category::Analytics) {
+            return;
+        }
+        self.next_request = self.next_request.wrapping_add(1);
+        let id = self.next_request;
+        let Some(batch) = self.queue.take_batch(id) else { return };
+        let mut body = json::Object::new();
+        body.raw("batch", &json::array(batch.iter().map(Message::to_json)));
+        body.text("sentAt", &iso8601(self.clock.now_ms()));
+        body.text("writeKey", &self.config.write_key);
+        transport.send(Request { id, path: "/v1/batch".into(), body: body.finish() });
+    }
+
+    /// Reports the outcome of request `id`: delivered requests are done, failed ones
+    /// go out again on the next flush.
+    pub fn settle(&mut self, id: u32, delivered: bool) {
+        match self.proofs.iter().position(|proof| proof.in_flight == Some(id)) {
+            Some(at) if delivered => drop(self.proofs.remove(at)),
+            Some(at) => self.proofs[at].in_flight = None,
+            None => self.queue.settle(id, delivered),
+        }
     }
 
     /// The configuration this instance runs with.
@@ -71,55 +257,163 @@ impl<C: Clock, R: Rng> Souk<C, R> {
     pub fn queue(&self) -> &Queue {
         &self.queue
     }
+
+    /// The device's anonymous id.
+    pub fn anonymous_id(&self) -> &str {
+        &self.anonymous_id
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::event::Value;
-    use crate::core::ports::{ManualClock, SeededRng};
+    use crate::core::ports::{ManualClock, MemoryStorage, MemoryTransport, SeededRng};
     use crate::core::queue::CAPACITY;
 
-    fn souk() -> Souk<ManualClock, SeededRng> {
-        let config = Config::new(Some("demo"), None, false).unwrap();
-        Souk::new(config, ManualClock { now_ms: 1_700_000_000_000 }, SeededRng::new(1))
+    type TestSouk = Souk<ManualClock, SeededRng, MemoryStorage>;
+    const NOW: u64 = 1_700_000_000_000;
+    const DAY: u64 = 86_400_000;
+
+    fn config() -> Config {
+        Config::new(Some("demo"), None, false).unwrap()
+    }
+
+    fn souk_with(storage: MemoryStorage, now_ms: u64) -> TestSouk {
+        Souk::new(config(), ManualClock { now_ms }, SeededRng::new(now_ms), storage, false)
+    }
+
+    fn consented() -> TestSouk {
+        let mut souk = souk_with(MemoryStorage::default(), NOW);
+        souk.decide(Grants::ALL, Source::Banner, "en");
+        souk
+    }
+
+    fn sent(souk: &mut TestSouk) -> Vec<Request> {
+        let mut transport = MemoryTransport::default();
+        souk.flush(&mut transport);
+        transport.sent
     }
 
     #[test]
-    fn records_calls_in_order_with_ids_and_time() {
-        let mut souk = souk();
-        souk.page(Some(" Home "), Properties::default()).unwrap();
-        let props = Properties(vec![("product_id".into(), Value::Text("p001".into()))]);
-        souk.track("Product Viewed", props.clone()).unwrap();
-
-        let recorded: Vec<_> = souk.queue().iter().collect();
-        assert_eq!(recorded.len(), 2);
-        assert_eq!((recorded[0].kind, recorded[0].event.as_deref()), (Kind::Page, Some("Home")));
-        assert_eq!(recorded[1].event.as_deref(), Some("Product Viewed"));
-        assert_eq!(recorded[1].properties, props);
-        assert_eq!(recorded[1].timestamp_ms, 1_700_000_000_000);
-        assert_ne!(recorded[0].message_id, recorded[1].message_id);
-        assert_eq!(recorded[0].anonymous_id, recorded[1].anonymous_id);
+    fn before_a_decision_nothing_is_stored_queued_or_sent() {
+        let mut souk = souk_with(MemoryStorage::default(), NOW);
+        assert!(souk.needs_decision());
+        assert_eq!(souk.track("Product Viewed", Properties::default()), Ok(Outcome::NotConsented));
+        assert_eq!(souk.page(None, Properties::default()), Ok(Outcome::NotConsented));
+        assert!(souk.queue().is_empty());
+        assert!(sent(&mut souk).is_empty());
+        assert!(souk.storage.keys().is_empty(), "{:?}", souk.storage.keys());
     }
 
     #[test]
-    fn refuses_invalid_calls_without_recording_them() {
-        let mut souk = souk();
+    fn invalid_calls_are_refused_even_before_consent() {
+        let mut souk = souk_with(MemoryStorage::default(), NOW);
         assert_eq!(souk.track("", Properties::default()), Err(EventError::MissingName.into()));
         let bad = Properties(vec![("price".into(), Value::Number(f64::INFINITY))]);
         let err = souk.track("Product Added", bad).unwrap_err();
         assert_eq!(err.to_string(), "Product Added: property `price` must be a finite number");
+    }
+
+    #[test]
+    fn reject_all_keeps_only_the_record_and_sends_only_its_proof() {
+        let mut souk = souk_with(MemoryStorage::default(), NOW);
+        souk.decide(Grants::NECESSARY, Source::Banner, "ar");
+        assert_eq!(souk.track("Product Viewed", Properties::default()), Ok(Outcome::NotConsented));
+        assert_eq!(souk.storage.keys(), [CONSENT_KEY]);
+        let requests = sent(&mut souk);
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].path, "/v1/consent");
+        assert!(requests[0].body.contains(r#""analytics":false"#));
+        assert!(requests[0].body.contains(r#""language":"ar""#));
+    }
+
+    #[test]
+    fn accept_all_records_in_order_and_delivers_in_batches() {
+        let mut souk = consented();
+        souk.page(Some(" Home "), Properties::default()).unwrap();
+        let props = Properties(vec![("product_id".into(), Value::Text("p001".into()))]);
+        assert_eq!(souk.track("Product Viewed", props), Ok(Outcome::Queued));
+
+        let requests = sent(&mut souk);
+        assert_eq!(requests.iter().map(|r| r.path.as_str()).collect::<Vec<_>>(), ["/v1/consent", "/v1/batch"]);
+        let batch = &requests[1].body;
+        let home = batch.find(r#""name":"Home""#).expect("page in batch");
+        let viewed = batch.find(r#""event":"Product Viewed""#).expect("track in batch");
+        assert!(home < viewed, "oldest first: {batch}");
+        assert!(batch.contains(r#""writeKey":"demo""#));
+        assert!(batch.contains(&format!(r#""anonymousId":"{}""#, souk.anonymous_id())));
+
+        assert!(sent(&mut souk).is_empty(), "nothing new while both are in flight");
+        souk.settle(requests[1].id, false);
+        let retry = sent(&mut souk);
+        let messages = |body: &str| body[..body.find(r#""sentAt""#).unwrap()].to_owned();
+        assert_eq!(retry.len(), 1, "a failed batch goes out again");
+        assert_eq!(messages(&retry[0].body), messages(batch), "with the same messages and ids");
+        souk.settle(retry[0].id, true);
+        souk.settle(requests[0].id, true);
         assert!(souk.queue().is_empty());
+        assert!(sent(&mut souk).is_empty());
+    }
+
+    #[test]
+    fn a_decision_and_the_anonymous_id_survive_a_reload() {
+        let mut souk = consented();
+        let id = souk.anonymous_id().to_owned();
+        let reloaded = souk_with(std::mem::take(&mut souk.storage), NOW + DAY);
+        assert!(!reloaded.needs_decision());
+        assert_eq!(reloaded.grants(), Grants::ALL);
+        assert_eq!(reloaded.anonymous_id(), id);
+    }
+
+    #[test]
+    fn withdrawing_analytics_stops_sending_and_purges_what_it_kept() {
+        let mut souk = consented();
+        souk.track("Product Viewed", Properties::default()).unwrap();
+        let old_id = souk.anonymous_id().to_owned();
+        souk.decide(Grants::ALL.with(Category::Analytics, false), Source::Api, "en");
+
+        assert!(souk.queue().is_empty());
+        assert_ne!(souk.anonymous_id(), old_id, "the old id cannot be linked to what follows");
+        assert_eq!(souk.storage.keys(), [CONSENT_KEY]);
+        assert_eq!(souk.track("Cart Viewed", Properties::default()), Ok(Outcome::NotConsented));
+        let paths: Vec<_> = sent(&mut souk).into_iter().map(|r| r.path).collect();
+        assert_eq!(paths, ["/v1/consent", "/v1/consent"], "two proofs: the grant and the withdrawal");
+        assert_eq!(souk.consent().unwrap().source, Source::Api);
+    }
+
+    #[test]
+    fn a_new_version_keeps_the_consent_id_and_first_time() {
+        let mut souk = consented();
+        let first = souk.consent().unwrap().clone();
+        souk.clock.now_ms += DAY;
+        souk.decide(Grants::NECESSARY, Source::Banner, "en");
+        let second = souk.consent().unwrap();
+        assert_eq!((&second.consent_id, second.first_ms), (&first.consent_id, first.first_ms));
+        assert_eq!(second.updated_ms, NOW + DAY);
+    }
+
+    #[test]
+    fn an_expired_decision_or_a_new_revision_asks_again_and_purges() {
+        let mut souk = consented();
+        let storage = std::mem::take(&mut souk.storage);
+        let expired = souk_with(storage.clone(), NOW + 182 * DAY);
+        assert!(expired.needs_decision());
+        assert_eq!(expired.grants(), Grants::NECESSARY);
+        assert!(!expired.storage.keys().iter().any(|key| key == ANONYMOUS_ID_KEY));
+
+        let revised = config().with_policy(Some("2"), None).unwrap();
+        let souk = Souk::new(revised, ManualClock { now_ms: NOW }, SeededRng::new(3), storage, false);
+        assert!(souk.needs_decision());
     }
 
     #[test]
     fn a_full_queue_refuses_instead_of_dropping() {
-        let mut souk = souk();
+        let mut souk = consented();
         for _ in 0..CAPACITY {
             souk.track("Product Viewed", Properties::default()).unwrap();
         }
         assert_eq!(souk.track("Order Completed", Properties::default()), Err(QueueFull.into()));
         assert_eq!(souk.queue().len(), CAPACITY);
-        assert!(souk.queue().iter().all(|m| m.event.as_deref() == Some("Product Viewed")));
     }
 }

@@ -1,25 +1,27 @@
-// The `souk` object shared by the script-tag loader and the npm entry. It keeps calls
-// made before the module is live, replays them in order, and contains every failure:
-// nothing souk does may throw into the shop's page.
+// The `souk` object shared by the script-tag loader and the npm entry: the part that
+// is on every page load, so it stays small. It keeps calls made before souk is live
+// and replays them in order, loads the runtime (wasm + live.js) on `init()`, and
+// contains every failure: nothing souk does may throw into the shop's page.
 
 const KEY = Symbol.for("souk.client");
-const PAGE_EVENTS = ["track", "page", "error"];
+const EVENTS = ["track", "page", "error", "consent"];
 
 /**
  * The page's one souk client, created on first use.
- * @param {(config: object) => Promise<{ Souk: Function }>} load loads the wasm glue
+ * @param {{ runtime(config): Promise<object>, wasm(config): URL, consent(config): Promise<object> }} files
+ *   loads the runtime chunk, locates the wasm module, loads the banner chunk
  */
-export function pageClient(load) {
-  return globalThis[KEY] || (globalThis[KEY] = createClient(load));
+export function pageClient(files) {
+  return globalThis[KEY] || (globalThis[KEY] = createClient(files));
 }
 
-function createClient(load) {
-  const listeners = Object.fromEntries(PAGE_EVENTS.map((name) => [name, []]));
+function createClient(files) {
+  const listeners = Object.fromEntries(EVENTS.map((name) => [name, []]));
   const waiting = [];
   const readiness = [];
   let state = "idle"; // idle → loading → live | off
   let config = null;
-  let handle = null;
+  let live = null;
 
   const warn = (why) => console.warn("souk: " + why);
 
@@ -35,15 +37,18 @@ function createClient(load) {
     }
   }
 
-  function settle(live) {
-    for (const resolve of readiness.splice(0)) resolve(live);
+  function settle(isLive) {
+    for (const resolve of readiness.splice(0)) resolve(isLive);
   }
 
   function goQuiet(why) {
     if (state === "off") return;
     state = "off";
-    handle = null;
     waiting.length = 0;
+    try {
+      live?.stop();
+    } catch {}
+    live = null;
     warn(why + "; souk is off on this page, and the page is unaffected");
     settle(false);
   }
@@ -59,20 +64,13 @@ function createClient(load) {
     emit("error", err);
   }
 
-  const live = {
-    track(name, properties) {
-      handle.track(name, properties);
-      emit("track", name, properties);
-    },
-    page(name, properties) {
-      if (name !== null && typeof name === "object") [name, properties] = [undefined, name];
-      handle.page(name == null ? undefined : String(name), properties);
-      emit("page", name, properties);
-    },
-    __panic() {
-      handle.__panic();
-    },
-  };
+  function guarded(fn, ...args) {
+    try {
+      return fn(...args);
+    } catch (err) {
+      fail(err);
+    }
+  }
 
   function run(method, args) {
     if (state === "off") return;
@@ -80,22 +78,15 @@ function createClient(load) {
       waiting.push([method, args]);
       return;
     }
-    const call = live[method];
-    if (!call) {
-      fail(new Error("souk." + method + "() is not available in this version of souk"));
-      return;
-    }
-    try {
-      call(...args);
-    } catch (err) {
-      fail(err);
-    }
+    const call = live.methods[method];
+    if (call) guarded(call, ...args);
+    else fail(new Error("souk." + method + "() is not available in this version of souk"));
   }
 
-  function start(glue) {
+  function start(runtime) {
     if (state === "off") return;
     try {
-      handle = new glue.Souk(config);
+      live = runtime.goLive({ config, files, emit, fail, guarded, isLive: () => state === "live" });
     } catch (err) {
       fail(err);
       goQuiet("init was refused: " + (err && err.message));
@@ -127,7 +118,11 @@ function createClient(load) {
       }
       state = "loading";
       Promise.resolve()
-        .then(() => load(config))
+        .then(async () => {
+          const runtime = await files.runtime(config);
+          await runtime.default({ module_or_path: files.wasm(config) });
+          return runtime;
+        })
         .then(start, (err) => goQuiet(whyNotLoaded(err)));
     },
     ready() {
@@ -141,6 +136,13 @@ function createClient(load) {
       const list = listeners[name] || [];
       const at = list.indexOf(listener);
       if (at >= 0) list.splice(at, 1);
+    },
+    consent: {
+      get: () => (state === "live" ? guarded(live.consentState) ?? null : null),
+      set: (choices) => run("consent.set", [choices]),
+      show: () => run("consent.show", []),
+      on: (listener) => client.on("consent", listener),
+      off: (listener) => client.off("consent", listener),
     },
   };
   for (const method of ["page", "track", "identify", "alias", "reset", "flush", "__panic"]) {

@@ -19,7 +19,7 @@ export interface SoukConfig {
   /** Base URL of the merchant's backend. Defaults to the page's own origin. */
   apiHost?: string;
   /**
-   * Where `souk_glue.js` and `souk_bg.wasm` are served from. Defaults to beside
+   * Where `souk_runtime.js`, `souk_bg.wasm` and the widget chunks are served from. Defaults to beside
    * `souk.js` (script tag) or to the bundler's asset URL (npm).
    */
   publicPath?: string;

@@ -1,6 +1,6 @@
 // The script-tag entry (dist/souk.js), loaded by the snippet. It finds its own URL
-// so the module loads from beside it, takes over the stub's recorded calls, and
-// replaces `window.souk` with the real client.
+// so the module and widgets load from beside it, takes over the stub's recorded
+// calls, and replaces `window.souk` with the real client.
 import { pageClient } from "./client.js";
 
 (function () {
@@ -8,16 +8,17 @@ import { pageClient } from "./client.js";
   if (stub && !Array.isArray(stub._calls)) return; // a live client is already here
   const script = document.currentScript;
   const base = new URL(".", (script && script.src) || location.href).href;
+  const at = (config, file) => new URL(file, config.publicPath ? new URL(config.publicPath, location.href) : base);
 
-  const client = pageClient(async (config) => {
-    const path = config.publicPath ? new URL(config.publicPath, location.href).href : base;
-    const glue = await import(new URL("souk_glue.js", path).href);
-    await glue.default({ module_or_path: new URL("souk_bg.wasm", path) });
-    return glue;
+  const client = pageClient({
+    runtime: (config) => import(at(config, "souk_runtime.js").href),
+    wasm: (config) => at(config, "souk_bg.wasm"),
+    consent: (config) => import(at(config, "souk_consent.js").href),
   });
   window.souk = client;
   for (const [method, args] of (stub && stub._calls) || []) {
+    const [scope, name] = method.startsWith("consent.") ? [client.consent, method.slice(8)] : [client, method];
     if (method === "ready") client.ready().then(args[0]);
-    else if (typeof client[method] === "function") client[method](...args);
+    else if (typeof scope[name] === "function") scope[name](...args);
   }
 })();

@@ -11,6 +11,12 @@
       calls.push([m, [].slice.call(arguments)]);
     };
   });
+  var consent = (souk.consent = { get: function () { return null; } });
+  "set show on off".split(" ").forEach(function (m) {
+    consent[m] = function () {
+      calls.push(["consent." + m, [].slice.call(arguments)]);
+    };
+  });
   souk.ready = function () {
     return new Promise(function (resolve) {
       calls.push(["ready", [resolve]]);

@@ -1,4 +1,5 @@
-//! Browser glue: the exported `Souk` handle and the ports on `Date` and `crypto`.
+//! Browser glue: the exported `Souk` handle and the ports on `Date`, `crypto` and
+//! `localStorage`.
 //!
 //! It only converts between JavaScript values and the core's types; every rule lives
 //! in [`crate::core`].
@@ -8,8 +9,11 @@ use std::fmt::Display;
 use js_sys::{Array, Date, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
+use crate::core::consent::{ChoiceError, Grants, Source};
 use crate::core::event::{EventError, Properties, Value, MAX_DEPTH};
-use crate::core::ports::{Clock, Rng};
+use crate::core::i18n::Lang;
+use crate::core::ports::{Clock, Request, Rng, Storage, StorageError, Transport};
+use crate::core::souk::Outcome;
 use crate::core::{self, Config, Refused};
 
 #[wasm_bindgen]
@@ -36,11 +40,56 @@ impl Rng for BrowserRng {
     }
 }
 
+/// [`Storage`] on `localStorage`. Where the browser refuses it (privacy settings,
+/// sandboxed frames), nothing outlives the page.
+pub struct BrowserStorage(Option<web_sys::Storage>);
+
+impl BrowserStorage {
+    fn open() -> Self {
+        Self(web_sys::window().and_then(|window| window.local_storage().ok().flatten()))
+    }
+}
+
+impl Storage for BrowserStorage {
+    fn get(&self, key: &str) -> Option<String> {
+        self.0.as_ref()?.get_item(key).ok().flatten()
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
+        let refused = |reason: &str| StorageError { key: key.to_owned(), reason: reason.to_owned() };
+        let storage = self.0.as_ref().ok_or_else(|| refused("localStorage is not available"))?;
+        storage.set_item(key, value).map_err(|_| refused("the browser refused the write (quota or privacy settings)"))
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Some(storage) = &self.0 {
+            let _ = storage.remove_item(key);
+        }
+    }
+
+    fn keys(&self) -> Vec<String> {
+        let Some(storage) = &self.0 else { return Vec::new() };
+        let len = storage.length().unwrap_or(0);
+        (0..len).filter_map(|i| storage.key(i).ok().flatten()).collect()
+    }
+}
+
+/// [`Transport`] that hands requests to the JS client, which posts them.
+#[derive(Default)]
+struct Outgoing(Vec<Request>);
+
+impl Transport for Outgoing {
+    fn send(&mut self, request: Request) {
+        self.0.push(request);
+    }
+}
+
 /// The souk instance behind the page's `souk` object. Errors are JS `Error`s with a
-/// stable `name`: `SoukConfigError`, `SoukEventError` or `SoukQueueFull`.
+/// stable `name`: `SoukConfigError`, `SoukEventError`, `SoukQueueFull` or
+/// `SoukConsentError`.
 #[wasm_bindgen(js_name = Souk)]
 pub struct Handle {
-    souk: core::Souk<BrowserClock, BrowserRng>,
+    souk: core::Souk<BrowserClock, BrowserRng, BrowserStorage>,
 }
 
 #[wasm_bindgen(js_class = Souk)]
@@ -51,24 +100,107 @@ impl Handle {
         let write_key = text(config, "writeKey");
         let api_host = text(config, "apiHost");
         let debug = field(config, "debug").is_truthy();
+        let consent = field(config, "consent");
+        let config_error = |err| js_error("SoukConfigError", &err);
         let config = Config::new(write_key.as_deref(), api_host.as_deref(), debug)
-            .map_err(|err| js_error("SoukConfigError", &err))?;
-        Ok(Handle { souk: core::Souk::new(config, BrowserClock, BrowserRng) })
+            .and_then(|config| {
+                config.with_policy(text(&consent, "revision").as_deref(), field(&consent, "maxAgeDays").as_f64())
+            })
+            .map_err(config_error)?;
+        let navigator = field(&js_sys::global(), "navigator");
+        let gpc = field(&navigator, "globalPrivacyControl") == JsValue::TRUE;
+        let souk = core::Souk::new(config, BrowserClock, BrowserRng, BrowserStorage::open(), gpc);
+        Ok(Handle { souk })
     }
 
-    /// Records `souk.track(name, properties)`.
-    pub fn track(&mut self, name: &JsValue, properties: &JsValue) -> Result<(), JsValue> {
+    /// Records `souk.track(name, properties)`; `true` if queued, `false` if dropped
+    /// for want of `analytics` consent.
+    pub fn track(&mut self, name: &JsValue, properties: &JsValue) -> Result<bool, JsValue> {
         let name = name.as_string().unwrap_or_default();
         let properties = convert_properties(&name, properties).map_err(Refused::from);
         let result = properties.and_then(|properties| self.souk.track(&name, properties));
-        result.map_err(refused)
+        result.map(|outcome| outcome == Outcome::Queued).map_err(refused)
     }
 
-    /// Records `souk.page(name, properties)`.
-    pub fn page(&mut self, name: Option<String>, properties: &JsValue) -> Result<(), JsValue> {
+    /// Records `souk.page(name, properties)`, answering as [`Handle::track`] does.
+    pub fn page(&mut self, name: Option<String>, properties: &JsValue) -> Result<bool, JsValue> {
         let properties = convert_properties("page", properties).map_err(Refused::from);
         let result = properties.and_then(|properties| self.souk.page(name.as_deref(), properties));
-        result.map_err(refused)
+        result.map(|outcome| outcome == Outcome::Queued).map_err(refused)
+    }
+
+    /// Whether the shopper must be asked for consent.
+    #[wasm_bindgen(js_name = needsDecision)]
+    pub fn needs_decision(&self) -> bool {
+        self.souk.needs_decision()
+    }
+
+    /// The banner's view-model (JSON) in the language of BCP 47 tag `lang`.
+    #[wasm_bindgen(js_name = bannerView)]
+    pub fn banner_view(&self, lang: &str) -> String {
+        self.souk.banner_view(Lang::from_tag(lang))
+    }
+
+    /// The consent state for `souk.consent.get()` (JSON).
+    #[wasm_bindgen(js_name = consentState)]
+    pub fn consent_state(&self) -> String {
+        self.souk.consent_json()
+    }
+
+    /// The Google Consent Mode v2 state (JSON) for what is granted now.
+    #[wasm_bindgen(js_name = googleConsent)]
+    pub fn google_consent(&self) -> String {
+        self.souk.grants().google_consent_mode()
+    }
+
+    /// Applies a decision: `choices` maps category names to booleans, on top of
+    /// `base` (`"all"`, `"none"` or `"current"`), from `source` (`"banner"` or `"api"`).
+    pub fn decide(&mut self, base: &str, choices: &JsValue, source: &str, lang: &str) -> Result<(), JsValue> {
+        let base = match base {
+            "all" => Grants::ALL,
+            "current" => self.souk.grants(),
+            _ => Grants::NECESSARY,
+        };
+        let consent_error = |message: String| js_error("SoukConsentError", &message);
+        let mut pairs = Vec::new();
+        if choices.is_object() {
+            for key in Object::keys(choices.unchecked_ref()).to_vec() {
+                let name = key.as_string().unwrap_or_default();
+                let value = field(choices, &name).as_bool().ok_or_else(|| {
+                    consent_error(format!("consent: `{name}` must be true or false"))
+                })?;
+                pairs.push((name, value));
+            }
+        }
+        let grants = Grants::from_choices(base, pairs.iter().map(|(name, on)| (name.as_str(), *on)))
+            .map_err(|err: ChoiceError| consent_error(err.to_string()))?;
+        let source = if source == "banner" { Source::Banner } else { Source::Api };
+        self.souk.decide(grants, source, Lang::from_tag(lang).tag());
+        Ok(())
+    }
+
+    /// What is due for delivery: an array of `{id, path, body}` for the client to post.
+    pub fn flush(&mut self) -> Array {
+        let mut outgoing = Outgoing::default();
+        self.souk.flush(&mut outgoing);
+        outgoing.0.into_iter().map(|request| {
+            let object = Object::new();
+            let _ = Reflect::set(&object, &"id".into(), &request.id.into());
+            let _ = Reflect::set(&object, &"path".into(), &request.path.into());
+            let _ = Reflect::set(&object, &"body".into(), &request.body.into());
+            JsValue::from(object)
+        }).collect()
+    }
+
+    /// Reports whether request `id` from [`Handle::flush`] was delivered.
+    pub fn settle(&mut self, id: u32, delivered: bool) {
+        self.souk.settle(id, delivered);
+    }
+
+    /// The base URL requests go to; empty for the page's own origin.
+    #[wasm_bindgen(getter, js_name = apiHost)]
+    pub fn api_host(&self) -> String {
+        self.souk.config().api_host.clone().unwrap_or_default()
     }
 
     /// Number of recorded messages waiting for delivery.

@@ -58,6 +58,6 @@ test("the npm package ships every file its exports map and types point at", () =
   const targets = [pkg.types, ...Object.values(pkg.exports).flatMap((entry) =>
     typeof entry === "string" ? [entry] : Object.values(entry))];
   for (const target of targets) assert.ok(packed.has(target.replace(/^\.\//, "")), `${target} is packed`);
-  for (const chunk of ["dist/souk_glue.js", "dist/souk_bg.wasm"]) assert.ok(packed.has(chunk), `${chunk} is packed`);
+  for (const chunk of ["dist/souk_runtime.js", "dist/souk_bg.wasm"]) assert.ok(packed.has(chunk), `${chunk} is packed`);
   assert.ok(![...packed].some((path) => path.startsWith("src/") || path.startsWith("target/")), "no sources or build dirs");
 });

@@ -121,7 +121,7 @@ test("an ESM import loads souk, and calls before it is live are replayed", async
   assertClean(log);
   assert.equal(live, true);
   assert.deepEqual(seen, ["track:Before Live", "track:After Live"]);
-  assert.ok(log.requests.includes("/dist/souk_glue.js"), "the glue loads as its own chunk");
+  assert.ok(log.requests.includes("/dist/souk_runtime.js"), "the glue loads as its own chunk");
 });
 
 test("calls made through the snippet before the wasm loads are replayed in order", async () => {

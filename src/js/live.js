@@ -1,0 +1,115 @@
+// What souk does once its module is live, loaded with the wasm glue on `init()` so
+// that it costs the page's load path nothing: delivery to the backend, the consent
+// banner and Google Consent Mode. The decisions are the core's; this only carries
+// them out in the browser.
+import { Souk } from "souk-wasm-glue";
+
+const RETRY_MS = [1000, 2000, 5000, 15000, 60000];
+
+/** Starts the core for the client; throws SoukConfigError for a config it refuses. */
+export function goLive({ config, files, emit, fail, guarded, isLive }) {
+  const handle = new Souk(config);
+  let flushTimer = 0;
+  let failures = 0;
+  let banner = null;
+
+  const lang = () => config.lang || document.documentElement.lang || navigator.language || "en";
+
+  // Posts what the core hands over. Bodies go as text/plain, which needs no CORS
+  // preflight and is what sendBeacon sends; the write key is in the body.
+  function deliver(beacon) {
+    clearTimeout(flushTimer);
+    flushTimer = 0;
+    if (!isLive()) return;
+    for (const { id, path, body } of handle.flush()) {
+      const url = handle.apiHost + path;
+      if (beacon && navigator.sendBeacon) {
+        handle.settle(id, navigator.sendBeacon(url, new Blob([body], { type: "text/plain" })));
+        continue;
+      }
+      fetch(url, { method: "POST", body, keepalive: body.length < 60000, headers: { "Content-Type": "text/plain" } })
+        .then((response) => response.ok, () => false)
+        .then((delivered) =>
+          guarded(() => {
+            if (!isLive()) return;
+            handle.settle(id, delivered);
+            failures = delivered ? 0 : failures + 1;
+            schedule(delivered ? 0 : RETRY_MS[Math.min(failures, RETRY_MS.length) - 1]);
+          }),
+        );
+    }
+  }
+
+  function schedule(ms = 0) {
+    if (isLive() && !flushTimer) flushTimer = setTimeout(() => guarded(deliver, false), ms);
+  }
+
+  function gtag(command) {
+    if (typeof globalThis.gtag === "function") globalThis.gtag("consent", command, JSON.parse(handle.googleConsent()));
+  }
+
+  const consentState = () => JSON.parse(handle.consentState());
+
+  // After any decision: mirror it to Google Consent Mode, tell listeners, deliver.
+  function decide(base, choices, source) {
+    handle.decide(base, choices || {}, source, lang());
+    closeBanner();
+    gtag("update");
+    emit("consent", consentState());
+    schedule();
+  }
+
+  function closeBanner() {
+    banner?.close();
+    banner = null;
+  }
+
+  async function openBanner(layer, focus) {
+    await files.consent(config);
+    if (!isLive()) return;
+    if (!banner) {
+      banner = document.createElement("souk-consent");
+      banner.addEventListener("souk-consent-action", ({ detail }) =>
+        guarded(() => {
+          const base = detail.action === "accept_all" ? "all" : "none";
+          decide(base, detail.action === "save" ? detail.choices : null, "banner");
+        }),
+      );
+      document.body.prepend(banner);
+    }
+    const view = JSON.parse(handle.bannerView(lang()));
+    banner.show(view, { layer, text: config.consent?.text?.[view.lang], focus });
+  }
+
+  const showBanner = (layer, focus) => openBanner(layer, focus).catch(fail);
+  const onPageHide = () => guarded(deliver, true);
+
+  gtag("default");
+  if (handle.needsDecision()) showBanner("first", false);
+  addEventListener("pagehide", onPageHide);
+  schedule();
+
+  return {
+    methods: {
+      track(name, properties) {
+        if (handle.track(name, properties)) schedule();
+        emit("track", name, properties);
+      },
+      page(name, properties) {
+        if (name !== null && typeof name === "object") [name, properties] = [undefined, name];
+        if (handle.page(name == null ? undefined : String(name), properties)) schedule();
+        emit("page", name, properties);
+      },
+      "consent.set": (choices) => decide("current", choices, "api"),
+      "consent.show": () => showBanner("choices", true),
+      flush: () => deliver(false),
+      __panic: () => handle.__panic(),
+    },
+    consentState,
+    stop() {
+      clearTimeout(flushTimer);
+      removeEventListener("pagehide", onPageHide);
+      closeBanner();
+    },
+  };
+}

@@ -1,0 +1,220 @@
+// The consent audit, in real Chromium on the demo shop against a real souk-server:
+// every request and every cookie, localStorage and IndexedDB write is recorded, and
+// none may fall outside `necessary` before the shopper says yes, or after a no.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { ROOT, launchBrowser, openPage, startServer, until } from "./harness.mjs";
+
+const AXE = join(ROOT, "node_modules/axe-core/axe.min.js");
+const WORDS = {
+  en: { region: "Privacy choices", accept: "Accept all", reject: "Reject all", choose: "Choose", save: "Save my choices", analytics: "Analytics", footer: "Privacy choices" },
+  ar: { region: "خيارات الخصوصية", accept: "قبول الكل", reject: "رفض الكل", choose: "اختيار", save: "حفظ اختياراتي", analytics: "التحليلات", footer: "خيارات الخصوصية" },
+};
+// What the shop itself keeps (its cart and language) and what souk keeps as
+// `necessary` (the consent record): the only writes allowed without consent.
+const NECESSARY = [/^local:shop\.(cart|lang)$/, /^local:souk:necessary:/];
+
+// Runs before any page script: records every storage write the page makes.
+function recordWrites() {
+  const writes = (window.__writes = []);
+  const setItem = Storage.prototype.setItem;
+  Storage.prototype.setItem = function (key, value) {
+    writes.push((this === window.localStorage ? "local:" : "session:") + key);
+    return setItem.call(this, key, value);
+  };
+  const cookie = Object.getOwnPropertyDescriptor(Document.prototype, "cookie");
+  Object.defineProperty(Document.prototype, "cookie", {
+    get() { return cookie.get.call(this); },
+    set(value) { writes.push("cookie:" + String(value).split("=")[0]); cookie.set.call(this, value); },
+  });
+  const open = IDBFactory.prototype.open;
+  IDBFactory.prototype.open = function (name, ...rest) {
+    writes.push("indexeddb:" + name);
+    return open.call(this, name, ...rest);
+  };
+}
+
+let server, browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** A shopper's tab, with every souk API call and its answer recorded. */
+async function shopper(lang, options = {}) {
+  const tab = await openPage(browser, { viewport: { width: 1280, height: 900 }, ...options });
+  const api = [];
+  tab.page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.startsWith("/v1/")) api.push({ path, body: request.postData() });
+  });
+  tab.page.on("response", async (response) => {
+    const path = new URL(response.url()).pathname;
+    if (path === "/v1/batch") api.push({ path: "answer", status: response.status(), body: await response.text() });
+  });
+  await tab.page.addInitScript(recordWrites);
+  tab.api = api;
+  tab.words = WORDS[lang];
+  tab.open = async (path) => {
+    await tab.page.goto(`${server.url}${path}${path.includes("?") ? "&" : "?"}lang=${lang}`);
+    await until(tab.page, () => window.souk && window.souk.ready().then((live) => live));
+  };
+  tab.writes = () => tab.page.evaluate(() => window.__writes);
+  tab.paths = () => api.map((entry) => entry.path);
+  return tab;
+}
+
+const outsideNecessary = (writes) => writes.filter((write) => !NECESSARY.some((rule) => rule.test(write)));
+
+async function addToCart(tab, id = "p001") {
+  await tab.open(`/product.html?id=${id}`);
+  await tab.page.click(`[data-souk-action="add-to-cart"][data-souk-product-id="${id}"]`);
+}
+
+const banner = (tab) => tab.page.getByRole("region", { name: tab.words.region });
+
+async function axe(page) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`);
+}
+
+for (const lang of ["en", "ar"]) {
+  test(`consent audit in ${lang}: nothing before a decision or after a no; events after yes; purge on withdrawal`, async () => {
+    const tab = await shopper(lang);
+    const { page, words } = tab;
+
+    // Before any decision: the banner asks, and nothing leaves or stays.
+    await tab.open("/index.html");
+    await banner(tab).waitFor();
+    assert.equal(await page.evaluate(() => document.querySelector("souk-consent").getAttribute("dir") ||
+      document.querySelector("souk-consent").shadowRoot.querySelector("[dir]")?.getAttribute("dir")), lang === "ar" ? "rtl" : "ltr");
+    assert.deepEqual(await axe(page), [], "the banner's first layer passes axe");
+    await addToCart(tab);
+    await page.waitForTimeout(300);
+    assert.deepEqual(tab.paths(), [], "no request to the backend before a decision");
+    assert.deepEqual(outsideNecessary(await tab.writes()), []);
+
+    // Reject all: only the proof of consent goes out; still nothing else.
+    await banner(tab).getByRole("button", { name: words.reject, exact: true }).click();
+    await until(page, () => !document.querySelector("souk-consent"));
+    await addToCart(tab, "p002");
+    await page.waitForTimeout(300);
+    assert.deepEqual(tab.paths(), ["/v1/consent"], "after reject all: the proof only");
+    assert.match(tab.api[0].body, /"analytics":false/);
+    assert.deepEqual(outsideNecessary(await tab.writes()), []);
+    assert.equal(await page.locator("souk-consent").count(), 0, "a decision stands across pages");
+
+    // Accept all from the footer's privacy choices: events flow and are stored.
+    await page.getByRole("button", { name: words.footer, exact: true }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.waitFor();
+    assert.deepEqual(await axe(page), [], "the choices layer passes axe");
+    await dialog.getByRole("button", { name: words.accept, exact: true }).click();
+    await addToCart(tab, "p003");
+    await waitFor(() => tab.api.some((entry) => entry.path === "answer" && /"accepted":[1-9]/.test(entry.body)));
+    const sent = tab.api.filter((entry) => entry.path === "/v1/batch").map((entry) => entry.body).join("\n");
+    assert.match(sent, /"event":"Product Added"/);
+    assert.match(sent, /"product_id":"p003"/);
+    assert.doesNotMatch(sent, /"product_id":"p00[12]"/, "nothing from before consent was kept");
+    const stored = await page.evaluate(() => Object.keys(localStorage));
+    assert.ok(stored.includes("souk:analytics:anonymous_id"), String(stored));
+
+    // Withdraw analytics: sending stops, and what it kept is gone.
+    await page.getByRole("button", { name: words.footer, exact: true }).click();
+    await dialog.waitFor();
+    await dialog.getByRole("switch", { name: words.analytics }).uncheck();
+    await dialog.getByRole("button", { name: words.save, exact: true }).click();
+    const before = tab.paths().filter((path) => path === "/v1/batch").length;
+    await addToCart(tab, "p004");
+    await page.waitForTimeout(300);
+    assert.equal(tab.paths().filter((path) => path === "/v1/batch").length, before, "no event after withdrawal");
+    const left = await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith("souk:")));
+    assert.deepEqual(left, ["souk:necessary:consent"]);
+    const state = await page.evaluate(() => window.souk.consent.get());
+    assert.equal(state.categories.analytics, false);
+    assert.equal(state.source, "banner");
+
+    await tab.close();
+    assert.deepEqual(tab.log.pageErrors, []);
+    assert.deepEqual(tab.log.errors, []);
+  });
+}
+
+async function waitFor(check, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for " + check);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test("Global Privacy Control keeps marketing off and the banner says so; a false GPC grants nothing", async () => {
+  const tab = await shopper("en");
+  await tab.page.addInitScript(() => Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true }));
+  await tab.open("/index.html");
+  await banner(tab).waitFor();
+  assert.match(await banner(tab).textContent(), /Global Privacy Control/);
+  const state = await tab.page.evaluate(() => window.souk.consent.get());
+  assert.equal(state.gpc, true);
+  assert.equal(state.decided, false);
+  assert.ok(Object.entries(state.categories).every(([name, on]) => on === (name === "necessary")));
+  await tab.close();
+
+  const plain = await shopper("en");
+  await plain.page.addInitScript(() => Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => false }));
+  await plain.open("/index.html");
+  await banner(plain).waitFor();
+  assert.doesNotMatch(await banner(plain).textContent(), /Global Privacy Control/);
+  const none = await plain.page.evaluate(() => window.souk.consent.get());
+  assert.equal(none.categories.marketing, false, "a false GPC is no consent");
+  await plain.close();
+  assert.deepEqual([...tab.log.errors, ...plain.log.errors], []);
+});
+
+test("Google Consent Mode gets denied defaults first, then the shopper's update", async () => {
+  const tab = await shopper("en");
+  await tab.page.addInitScript(() => {
+    window.dataLayer = [];
+    window.gtag = function () { window.dataLayer.push([...arguments]); };
+  });
+  await tab.open("/index.html");
+  await banner(tab).getByRole("button", { name: "Accept all", exact: true }).click();
+  await until(tab.page, () => window.dataLayer.some((call) => call[1] === "update"));
+  const calls = await tab.page.evaluate(() => window.dataLayer.filter((call) => call[0] === "consent"));
+  assert.equal(calls[0][1], "default");
+  assert.ok(Object.values(calls[0][2]).filter((v) => v === "denied").length === 6, JSON.stringify(calls[0]));
+  const update = calls.find((call) => call[1] === "update")[2];
+  assert.equal(update.ad_user_data, "granted");
+  assert.equal(update.analytics_storage, "granted");
+  await tab.close();
+  assert.deepEqual(tab.log.errors, []);
+});
+
+test("souk.consent.set from the shop's own consent manager applies, and a bad choice is refused by name", async () => {
+  const tab = await shopper("en");
+  await tab.open("/index.html");
+  const result = await tab.page.evaluate(async () => {
+    const errors = [];
+    const changes = [];
+    window.souk.on("error", (error) => errors.push(error.name + ": " + error.message));
+    window.souk.consent.on((state) => changes.push(state.categories));
+    window.souk.consent.set({ analytics: true, ads: true });
+    window.souk.consent.set({ analytics: true });
+    return { errors, changes, state: window.souk.consent.get() };
+  });
+  assert.deepEqual(result.errors, [
+    "SoukConsentError: consent: unknown category `ads`; the categories are necessary, functional, analytics, personalization and marketing",
+  ]);
+  assert.equal(result.changes.length, 1);
+  assert.equal(result.state.categories.analytics, true);
+  assert.equal(result.state.categories.marketing, false);
+  assert.equal(result.state.source, "api");
+  await until(tab.page, () => !document.querySelector("souk-consent"));
+  await tab.close();
+});
