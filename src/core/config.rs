@@ -57,9 +57,16 @@ impl Config {
         Ok(Self { write_key: write_key.to_owned(), api_host, debug, policy: Policy::default() })
     }
 
-    /// Sets the consent policy from `consent.revision` and `consent.maxAgeDays`;
-    /// `None` keeps the default (revision "1", 182 days).
-    pub fn with_policy(mut self, revision: Option<&str>, max_age_days: Option<f64>) -> Result<Self, ConfigError> {
+    /// Sets the consent policy from `consent.revision`, `consent.maxAgeDays` and
+    /// `consent.bufferBeforeDecision`; `None` keeps the default (revision "1", 182
+    /// days, no buffering).
+    pub fn with_policy(
+        mut self,
+        revision: Option<&str>,
+        max_age_days: Option<f64>,
+        buffer_before_decision: bool,
+    ) -> Result<Self, ConfigError> {
+        self.policy.buffer_before_decision = buffer_before_decision;
         if let Some(revision) = revision {
             let printable = !revision.is_empty() && revision.chars().count() <= 100;
             if !printable || revision.chars().any(char::is_control) {
@@ -98,13 +105,15 @@ mod tests {
     #[test]
     fn the_consent_policy_is_checked() {
         let config = Config::new(Some("k"), None, false).unwrap();
-        let policy = config.clone().with_policy(Some("2026-11"), Some(90.0)).unwrap().policy;
-        assert_eq!(policy, Policy { revision: "2026-11".into(), max_age_days: 90 });
-        assert_eq!(config.clone().with_policy(None, None).unwrap().policy, Policy::default());
-        let tab = config.clone().with_policy(Some("a\tb"), None);
+        let policy = config.clone().with_policy(Some("2026-11"), Some(90.0), true).unwrap().policy;
+        let expected = Policy { revision: "2026-11".into(), max_age_days: 90, buffer_before_decision: true };
+        assert_eq!(policy, expected);
+        assert_eq!(config.clone().with_policy(None, None, false).unwrap().policy, Policy::default());
+        let tab = config.clone().with_policy(Some("a\tb"), None, false);
         assert_eq!(tab, Err(ConfigError::BadRevision("a\tb".into())));
-        assert_eq!(config.clone().with_policy(None, Some(0.5)), Err(ConfigError::BadMaxAge("0.5".into())));
-        assert_eq!(config.with_policy(None, Some(400.0)), Err(ConfigError::BadMaxAge("400".into())));
+        let half_day = config.clone().with_policy(None, Some(0.5), false);
+        assert_eq!(half_day, Err(ConfigError::BadMaxAge("0.5".into())));
+        assert_eq!(config.with_policy(None, Some(400.0), false), Err(ConfigError::BadMaxAge("400".into())));
     }
 
     #[test]

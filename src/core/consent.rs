@@ -132,6 +132,23 @@ impl Grants {
     }
 }
 
+/// What an IAB TCF v2.2 decision means for souk's categories, given whether each
+/// TCF purpose (1 to 11) has consent. Every category also needs purpose 1 (store
+/// and access information on a device):
+/// - `analytics`: purpose 8, measure content performance;
+/// - `personalization`: purposes 5 and 6, build and use a personalised-content profile;
+/// - `marketing`: purposes 3 and 4, build and use a personalised-ads profile.
+///
+/// TCF has no purpose for `functional`, which keeps its state.
+pub fn tcf_choices(purpose: impl Fn(u8) -> bool) -> [(&'static str, bool); 3] {
+    let device = purpose(1);
+    [
+        (Category::Analytics.name(), device && purpose(8)),
+        (Category::Personalization.name(), device && purpose(5) && purpose(6)),
+        (Category::Marketing.name(), device && purpose(3) && purpose(4)),
+    ]
+}
+
 /// The banner's view-model as JSON, for the `<souk-consent>` element to paint: the
 /// words in `lang`, and each category switched as `grants` has it. Before a
 /// decision every optional category starts off, marketing included under GPC.
@@ -177,8 +194,8 @@ pub enum Source {
     Banner,
     /// The shop called `souk.consent.set()`, usually from its own consent manager.
     Api,
-    /// The browser's Global Privacy Control signal.
-    Gpc,
+    /// An IAB TCF v2.2 consent management platform on the page.
+    Tcf,
 }
 
 impl Source {
@@ -187,27 +204,32 @@ impl Source {
         match self {
             Source::Banner => "banner",
             Source::Api => "api",
-            Source::Gpc => "gpc",
+            Source::Tcf => "tcf",
         }
     }
 
-    fn parse(name: &str) -> Option<Source> {
-        [Source::Banner, Source::Api, Source::Gpc].into_iter().find(|s| s.name() == name)
+    /// The source called `name`, if there is one.
+    pub fn parse(name: &str) -> Option<Source> {
+        [Source::Banner, Source::Api, Source::Tcf].into_iter().find(|s| s.name() == name)
     }
 }
 
-/// How the shop runs consent: its policy revision and how long a decision lasts.
+/// How the shop runs consent: its policy revision, how long a decision lasts, and
+/// whether events from before a decision wait in memory for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     /// The shop's privacy policy revision; a new one asks the shopper again.
     pub revision: String,
     /// Days a decision lasts before the shopper is asked again.
     pub max_age_days: u32,
+    /// Keep events from before the first decision in memory (never in storage), to be
+    /// sent if `analytics` is granted and dropped otherwise. Off unless the shop asks.
+    pub buffer_before_decision: bool,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { revision: "1".to_owned(), max_age_days: 182 }
+        Policy { revision: "1".to_owned(), max_age_days: 182, buffer_before_decision: false }
     }
 }
 
@@ -334,7 +356,7 @@ mod tests {
     #[test]
     fn a_record_expires_and_a_new_revision_asks_again() {
         let record = record();
-        let policy = Policy { revision: "2026-01".into(), max_age_days: 182 };
+        let policy = Policy { revision: "2026-01".into(), ..Policy::default() };
         let day = 86_400_000;
         assert!(record.is_current(&policy, record.updated_ms + 181 * day));
         assert!(!record.is_current(&policy, record.updated_ms + 182 * day));
@@ -353,6 +375,17 @@ mod tests {
         assert!(unknown.to_string().contains("the categories are necessary, functional"));
         let refused = Grants::from_choices(Grants::ALL, [("necessary", false)]);
         assert_eq!(refused, Err(ChoiceError::NecessaryRefused));
+    }
+
+    #[test]
+    fn tcf_purposes_map_to_categories_only_with_device_access() {
+        let all = tcf_choices(|_| true);
+        assert_eq!(all, [("analytics", true), ("personalization", true), ("marketing", true)]);
+        assert!(tcf_choices(|p| p != 1).iter().all(|(_, on)| !on), "purpose 1 is needed for all");
+        let measure_only = tcf_choices(|p| matches!(p, 1 | 8));
+        assert_eq!(measure_only, [("analytics", true), ("personalization", false), ("marketing", false)]);
+        let half_ads = tcf_choices(|p| matches!(p, 1 | 3));
+        assert_eq!(half_ads[2], ("marketing", false), "a profile that may not be used is no consent");
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub enum Outcome {
     Queued,
     /// Dropped: the shopper has not granted `analytics`.
     NotConsented,
+    /// Held in memory until the first decision, as the shop asked
+    /// (`consent.bufferBeforeDecision`).
+    Buffered,
 }
 
 /// Where the consent record is kept; the record itself is `necessary`.
@@ -55,6 +58,7 @@ pub struct Souk<C, R, S> {
     gpc: bool,
     proofs: Vec<Proof>,
     queue: Queue,
+    before_decision: Vec<Message>,
     next_request: u32,
 }
 
@@ -83,6 +87,7 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
             gpc,
             proofs: Vec::new(),
             queue: Queue::default(),
+            before_decision: Vec::new(),
             next_request: 0,
         };
         for category in Grants::ALL.withdrawn_in(grants) {
@@ -110,7 +115,9 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
     }
 
     fn record(&mut self, kind: Kind, event: Option<String>, properties: Properties) -> Result<Outcome, Refused> {
-        if !self.grants.allows(Category::Analytics) {
+        let allowed = self.grants.allows(Category::Analytics);
+        let buffer = !allowed && self.consent.is_none() && self.config.policy.buffer_before_decision;
+        if !allowed && !buffer {
             return Ok(Outcome::NotConsented);
         }
         let message = Message {
@@ -121,6 +128,13 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
             anonymous_id: self.anonymous_id.clone(),
             timestamp_ms: self.clock.now_ms(),
         };
+        if buffer {
+            if self.before_decision.len() >= super::queue::CAPACITY {
+                return Err(QueueFull.into());
+            }
+            self.before_decision.push(message);
+            return Ok(Outcome::Buffered);
+        }
         self.queue.push(message)?;
         Ok(Outcome::Queued)
     }
@@ -165,7 +179,15 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
     /// Applies the shopper's decision: keeps the record (a new version of it), queues
     /// its proof for the backend, starts what was granted and purges what was
     /// withdrawn. An explicit decision stands over Global Privacy Control.
-    pub fn decide(&mut self, grants: Grants, source: Source, language: &str) {
+    ///
+    /// A consent manager (`api`, `tcf`) repeats its standing decision on every page;
+    /// where that changes nothing, no new version is made and this returns `false`.
+    /// A shopper's own choice in the banner is always a new version.
+    pub fn decide(&mut self, grants: Grants, source: Source, language: &str) -> bool {
+        let unchanged = self.consent.as_ref().is_some_and(|r| r.grants == grants && r.source == source);
+        if unchanged && source != Source::Banner {
+            return false;
+        }
         let now = self.clock.now_ms();
         let previous = self.grants;
         let record = match self.consent.take() {
@@ -193,6 +215,15 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         if grants.allows(Category::Analytics) && !previous.allows(Category::Analytics) {
             self.keep(ANONYMOUS_ID_KEY, &self.anonymous_id.clone());
         }
+        // What waited for the first decision goes out with a yes, and is gone with a no.
+        let waited = std::mem::take(&mut self.before_decision);
+        if grants.allows(Category::Analytics) {
+            for message in waited {
+                // Cannot overflow: at most CAPACITY waited, into an empty queue.
+                let _ = self.queue.push(message);
+            }
+        }
+        true
     }
 
     /// Stores `value` under `key` only if the key's category (`souk:<category>:…`) is
@@ -383,6 +414,18 @@ mod tests {
     }
 
     #[test]
+    fn a_consent_manager_repeating_itself_makes_no_new_version() {
+        let mut souk = souk_with(MemoryStorage::default(), NOW);
+        assert!(souk.decide(Grants::ALL, Source::Tcf, "en"));
+        assert!(!souk.decide(Grants::ALL, Source::Tcf, "en"), "the same TCF state on the next page");
+        assert!(souk.decide(Grants::NECESSARY, Source::Tcf, "en"), "a change is a new version");
+        assert!(souk.decide(Grants::NECESSARY, Source::Banner, "en"));
+        assert!(souk.decide(Grants::NECESSARY, Source::Banner, "en"), "the shopper confirming is a version");
+        let proofs = sent(&mut souk).into_iter().filter(|r| r.path == "/v1/consent").count();
+        assert_eq!(proofs, 4);
+    }
+
+    #[test]
     fn a_new_version_keeps_the_consent_id_and_first_time() {
         let mut souk = consented();
         let first = souk.consent().unwrap().clone();
@@ -402,9 +445,33 @@ mod tests {
         assert_eq!(expired.grants(), Grants::NECESSARY);
         assert!(!expired.storage.keys().iter().any(|key| key == ANONYMOUS_ID_KEY));
 
-        let revised = config().with_policy(Some("2"), None).unwrap();
+        let revised = config().with_policy(Some("2"), None, false).unwrap();
         let souk = Souk::new(revised, ManualClock { now_ms: NOW }, SeededRng::new(3), storage, false);
         assert!(souk.needs_decision());
+    }
+
+    #[test]
+    fn events_wait_for_the_first_decision_only_when_the_shop_asks() {
+        let config = config().with_policy(None, None, true).unwrap();
+        let souk = |seed| Souk::new(config.clone(), ManualClock { now_ms: NOW }, SeededRng::new(seed), MemoryStorage::default(), false);
+
+        let mut yes = souk(1);
+        assert_eq!(yes.track("Product Viewed", Properties::default()), Ok(Outcome::Buffered));
+        assert!(sent(&mut yes).is_empty() && yes.storage.keys().is_empty(), "held in memory only");
+        yes.decide(Grants::ALL, Source::Banner, "en");
+        let batch = sent(&mut yes).into_iter().find(|r| r.path == "/v1/batch").expect("a batch");
+        assert!(batch.body.contains(r#""event":"Product Viewed""#));
+
+        let mut no = souk(2);
+        no.track("Product Viewed", Properties::default()).unwrap();
+        no.decide(Grants::NECESSARY, Source::Banner, "en");
+        no.decide(Grants::ALL, Source::Api, "en");
+        assert!(no.queue().is_empty(), "a no drops what waited, and a later yes does not bring it back");
+
+        let mut default = souk_with(MemoryStorage::default(), NOW);
+        assert_eq!(default.track("Product Viewed", Properties::default()), Ok(Outcome::NotConsented));
+        default.decide(Grants::ALL, Source::Banner, "en");
+        assert!(default.queue().is_empty(), "no buffering unless the shop asks");
     }
 
     #[test]

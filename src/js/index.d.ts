@@ -25,6 +25,71 @@ export interface SoukConfig {
   publicPath?: string;
   /** Also print refused calls on the console. */
   debug?: boolean;
+  /** The banner's language (`en` or `ar`); defaults to the page's `<html lang>`. */
+  lang?: string;
+  /** How souk asks for consent. */
+  consent?: ConsentConfig;
+}
+
+/** The consent categories. `necessary` is always granted. */
+export type Category = "necessary" | "functional" | "analytics" | "personalization" | "marketing";
+
+/** The shop's own words for the banner in one language; any key given replaces souk's. */
+export interface BannerText {
+  title?: string;
+  body?: string;
+  acceptAll?: string;
+  rejectAll?: string;
+  choose?: string;
+  choicesTitle?: string;
+  save?: string;
+  categories?: Partial<Record<Category, { label?: string; description?: string }>>;
+}
+
+/** How souk asks for consent. */
+export interface ConsentConfig {
+  /** Your privacy policy's revision; a new one asks the shopper again. Default `"1"`. */
+  revision?: string;
+  /** How long a decision lasts, 1 to 395 days. Default 182. */
+  maxAgeDays?: number;
+  /** Your own banner text, by language tag (`en`, `ar`). */
+  text?: Record<string, BannerText>;
+  /** Your own consent manager asks: souk shows no banner and waits for `consent.set()`. */
+  external?: boolean;
+  /** Keep events from before the first decision in memory, to send on a yes. Default `false`. */
+  bufferBeforeDecision?: boolean;
+}
+
+/** The shopper's standing consent, as `souk.consent.get()` returns it. */
+export interface ConsentState {
+  /** What each category may do now. */
+  categories: Record<Category, boolean>;
+  /** Whether a decision stands (else only `necessary` works and the banner asks). */
+  decided: boolean;
+  /** Ties every version of this decision together. */
+  consentId?: string;
+  /** Where the decision came from. */
+  source?: "banner" | "api" | "tcf";
+  /** The policy revision it was made under. */
+  revision?: string;
+  /** When it was last made, RFC 3339. */
+  updatedAt?: string;
+  /** Whether the browser sends Global Privacy Control. */
+  gpc: boolean;
+}
+
+/** Reading and setting consent. */
+export interface Consent {
+  /** The standing consent, or `null` until souk is live. */
+  get(): ConsentState | null;
+  /** Applies a decision from the shop's consent manager; unnamed categories keep their state. */
+  set(choices: Partial<Record<Exclude<Category, "necessary">, boolean>>): void;
+  /** Opens the shopper's choices. */
+  show(): void;
+  /** Called with the new state after each decision that changed something. */
+  on(listener: (state: ConsentState) => void): void;
+  /** Stops calling `listener`. */
+  off(listener: (state: ConsentState) => void): void;
 }
 
 /**
@@ -32,9 +97,10 @@ export interface SoukConfig {
  * - `SoukConfigError`: `init()` was given a configuration it cannot use.
  * - `SoukEventError`: a call was refused; the message names the field and the problem.
  * - `SoukQueueFull`: too many events are waiting; this one was not recorded.
+ * - `SoukConsentError`: `consent.set()` named an unknown category or a non-boolean choice.
  */
 export interface SoukError extends Error {
-  name: "SoukConfigError" | "SoukEventError" | "SoukQueueFull" | "Error";
+  name: "SoukConfigError" | "SoukEventError" | "SoukQueueFull" | "SoukConsentError" | "Error";
 }
 
 /** What each listener receives. */
@@ -45,6 +111,8 @@ export interface SoukEvents {
   page: (name?: string, properties?: Properties) => void;
   /** A call was refused. */
   error: (error: SoukError) => void;
+  /** A consent decision changed something. */
+  consent: (state: ConsentState) => void;
 }
 
 /** The page's souk client. Calls made before the module is live are kept and replayed in order. */
@@ -59,8 +127,12 @@ export interface Souk {
   /** Records a page view. */
   page(name?: string, properties?: Properties): void;
   page(properties: Properties): void;
-  /** Records a named action, such as "Product Added". */
+  /** Records a named action, such as "Product Added". Without `analytics` consent it is dropped. */
   track(event: string, properties?: Properties): void;
+  /** Sends what is waiting now. */
+  flush(): void;
+  /** Reading and setting consent. */
+  consent: Consent;
   /** Listens to souk's events. */
   on<K extends keyof SoukEvents>(event: K, listener: SoukEvents[K]): void;
   /** Stops listening. */

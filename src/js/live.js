@@ -50,13 +50,24 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
 
   const consentState = () => JSON.parse(handle.consentState());
 
-  // After any decision: mirror it to Google Consent Mode, tell listeners, deliver.
-  function decide(base, choices, source) {
-    handle.decide(base, choices || {}, source, lang());
+  // After a decision that changed something: close the banner, mirror it to Google
+  // Consent Mode, tell listeners, deliver.
+  function decided(changed) {
     closeBanner();
+    if (!changed) return;
     gtag("update");
     emit("consent", consentState());
     schedule();
+  }
+
+  const decide = (base, choices, source) => decided(handle.decide(base, choices || {}, source, lang()));
+
+  // An IAB TCF v2.2 CMP on the page decides; souk only reads it (it is no CMP).
+  function readTcf(tcData, success) {
+    const settled = tcData && (tcData.eventStatus === "tcloaded" || tcData.eventStatus === "useractioncomplete");
+    if (success && settled && tcData.gdprApplies !== false) {
+      decided(handle.decideTcf((tcData.purpose && tcData.purpose.consents) || {}, lang()));
+    }
   }
 
   function closeBanner() {
@@ -84,8 +95,11 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   const showBanner = (layer, focus) => openBanner(layer, focus).catch(fail);
   const onPageHide = () => guarded(deliver, true);
 
+  // With the shop's own consent manager (TCF, or `consent.external`), it asks, not souk.
+  const tcf = typeof globalThis.__tcfapi === "function";
   gtag("default");
-  if (handle.needsDecision()) showBanner("first", false);
+  if (tcf) globalThis.__tcfapi("addEventListener", 2, (tcData, success) => guarded(readTcf, tcData, success));
+  if (handle.needsDecision() && !tcf && !(config.consent && config.consent.external)) showBanner("first", false);
   addEventListener("pagehide", onPageHide);
   schedule();
 

@@ -9,7 +9,7 @@ use std::fmt::Display;
 use js_sys::{Array, Date, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::core::consent::{ChoiceError, Grants, Source};
+use crate::core::consent::{self, ChoiceError, Grants, Source};
 use crate::core::event::{EventError, Properties, Value, MAX_DEPTH};
 use crate::core::i18n::Lang;
 use crate::core::ports::{Clock, Request, Rng, Storage, StorageError, Transport};
@@ -104,7 +104,9 @@ impl Handle {
         let config_error = |err| js_error("SoukConfigError", &err);
         let config = Config::new(write_key.as_deref(), api_host.as_deref(), debug)
             .and_then(|config| {
-                config.with_policy(text(&consent, "revision").as_deref(), field(&consent, "maxAgeDays").as_f64())
+                let revision = text(&consent, "revision");
+                let buffer = field(&consent, "bufferBeforeDecision") == JsValue::TRUE;
+                config.with_policy(revision.as_deref(), field(&consent, "maxAgeDays").as_f64(), buffer)
             })
             .map_err(config_error)?;
         let navigator = field(&js_sys::global(), "navigator");
@@ -155,7 +157,8 @@ impl Handle {
 
     /// Applies a decision: `choices` maps category names to booleans, on top of
     /// `base` (`"all"`, `"none"` or `"current"`), from `source` (`"banner"` or `"api"`).
-    pub fn decide(&mut self, base: &str, choices: &JsValue, source: &str, lang: &str) -> Result<(), JsValue> {
+    /// `false` when it changed nothing.
+    pub fn decide(&mut self, base: &str, choices: &JsValue, source: &str, lang: &str) -> Result<bool, JsValue> {
         let base = match base {
             "all" => Grants::ALL,
             "current" => self.souk.grants(),
@@ -174,9 +177,18 @@ impl Handle {
         }
         let grants = Grants::from_choices(base, pairs.iter().map(|(name, on)| (name.as_str(), *on)))
             .map_err(|err: ChoiceError| consent_error(err.to_string()))?;
-        let source = if source == "banner" { Source::Banner } else { Source::Api };
-        self.souk.decide(grants, source, Lang::from_tag(lang).tag());
-        Ok(())
+        let source = Source::parse(source).unwrap_or(Source::Api);
+        Ok(self.souk.decide(grants, source, Lang::from_tag(lang).tag()))
+    }
+
+    /// Applies an IAB TCF v2.2 decision: `purposes` is the CMP's
+    /// `tcData.purpose.consents`, an object from purpose number to boolean.
+    /// `false` when it changed nothing.
+    #[wasm_bindgen(js_name = decideTcf)]
+    pub fn decide_tcf(&mut self, purposes: &JsValue, lang: &str) -> bool {
+        let choices = consent::tcf_choices(|purpose| field(purposes, &purpose.to_string()) == JsValue::TRUE);
+        let grants = Grants::from_choices(self.souk.grants(), choices).unwrap_or(self.souk.grants());
+        self.souk.decide(grants, Source::Tcf, Lang::from_tag(lang).tag())
     }
 
     /// What is due for delivery: an array of `{id, path, body}` for the client to post.

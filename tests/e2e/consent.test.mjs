@@ -218,3 +218,30 @@ test("souk.consent.set from the shop's own consent manager applies, and a bad ch
   await until(tab.page, () => !document.querySelector("souk-consent"));
   await tab.close();
 });
+
+test("an IAB TCF v2.2 CMP decides instead of souk's banner, read-only, once per change", async () => {
+  const tab = await shopper("en");
+  await tab.page.addInitScript(() => {
+    // A stand-in CMP: it answers addEventListener the way TCF v2.2 CMPs do.
+    window.__tcfapi = (command, version, callback) => {
+      if (command !== "addEventListener" || version !== 2) return;
+      window.tcfListener = callback;
+      callback({ eventStatus: "cmpuishown", gdprApplies: true, purpose: { consents: {} } }, true);
+    };
+  });
+  await tab.open("/index.html");
+  assert.equal(await tab.page.locator("souk-consent").count(), 0, "the CMP asks, not souk");
+  const tcData = { eventStatus: "useractioncomplete", gdprApplies: true, purpose: { consents: { 1: true, 8: true, 3: true } } };
+  const state = await tab.page.evaluate((data) => {
+    window.tcfListener(data, true);
+    window.tcfListener({ ...data, eventStatus: "tcloaded" }, true);
+    return window.souk.consent.get();
+  }, tcData);
+  assert.deepEqual(state.categories, { necessary: true, functional: false, analytics: true, personalization: false, marketing: false });
+  assert.equal(state.source, "tcf");
+  await waitFor(() => tab.paths().includes("/v1/consent"));
+  await tab.page.waitForTimeout(300);
+  assert.equal(tab.paths().filter((path) => path === "/v1/consent").length, 1, "a repeated TCF state adds no version");
+  await tab.close();
+  assert.deepEqual(tab.log.errors, []);
+});

@@ -74,6 +74,19 @@ ${RECORD}
 souk.init({ apiHost: "https://shop.example" });
 souk.track("Lost");
 souk.ready().then((live) => (window.live = live));</script>`),
+  "external-consent.html": html(`<script>${snippet()}
+souk.init({ writeKey: "souk_demo_write_key", consent: { external: true } });
+window.seen = [];
+souk.consent.on((state) => seen.push("consent:" + state.categories.analytics));
+souk.ready().then(async (live) => {
+  window.live = live;
+  seen.push("banner:" + Boolean(document.querySelector("souk-consent")));
+  souk.consent.set({ analytics: true }); // what a CMP's callback would do
+  souk.track("Product Viewed", { product_id: "p001" });
+  souk.flush();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  window.done = true;
+});</script>`),
   "public-path.html": html(`<script>${snippet("/cdn-loader-only/souk.js")}
 souk.init({ writeKey: "souk_test_key", publicPath: "/dist/" });
 souk.ready().then((live) => (window.live = live));</script>`),
@@ -215,4 +228,13 @@ test("the module loads from beside souk.js, or from publicPath", async () => {
   assertClean(moved.log);
   assert.equal(moved.live, true);
   assert.ok(moved.log.requests.includes("/dist/souk_bg.wasm"), String(moved.log.requests));
+});
+
+test("with consent.external, souk shows no banner and the shop's manager decides", async () => {
+  const { log, seen, live } = await visit("external-consent.html", () => window.done === true);
+  assertClean(log);
+  assert.equal(live, true);
+  assert.deepEqual(seen, ["banner:false", "consent:true"]);
+  assert.ok(log.requests.includes("/v1/batch"), "events flow once the manager said yes");
+  assert.ok(!log.requests.some((path) => path.endsWith("souk_consent.js")), "the banner chunk never loads");
 });
