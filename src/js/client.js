@@ -141,8 +141,8 @@ function createClient(files) {
       get: () => (state === "live" ? guarded(live.consentState) ?? null : null),
       set: (choices) => run("consent.set", [choices]),
       show: () => run("consent.show", []),
-      on: (listener) => client.on("consent", listener),
-      off: (listener) => client.off("consent", listener),
+      on: (event, listener) => event === "change" && client.on("consent", listener),
+      off: (event, listener) => event === "change" && client.off("consent", listener),
     },
   };
   for (const method of ["page", "track", "identify", "alias", "reset", "flush", "__panic"]) {

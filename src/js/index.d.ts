@@ -86,10 +86,10 @@ export interface Consent {
   set(choices: Partial<Record<Exclude<Category, "necessary">, boolean>>): void;
   /** Opens the shopper's choices. */
   show(): void;
-  /** Called with the new state after each decision that changed something. */
-  on(listener: (state: ConsentState) => void): void;
+  /** Calls `listener` with the new state after each decision that changed something. */
+  on(event: "change", listener: (state: ConsentState) => void): void;
   /** Stops calling `listener`. */
-  off(listener: (state: ConsentState) => void): void;
+  off(event: "change", listener: (state: ConsentState) => void): void;
 }
 
 /**

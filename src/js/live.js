@@ -6,6 +6,19 @@ import { Souk } from "souk-wasm-glue";
 
 const RETRY_MS = [1000, 2000, 5000, 15000, 60000];
 
+/**
+ * What an answer means for a request: delivered; refused for good (a 4xx other than
+ * 408 and 429: retrying cannot help, so it is dropped and reported); or to retry,
+ * after `Retry-After` when the server gave one.
+ */
+function verdict(response) {
+  if (response.ok) return { done: true };
+  const { status } = response;
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { done: true, refused: status };
+  const seconds = Number(response.headers.get("Retry-After"));
+  return { done: false, waitMs: seconds > 0 ? Math.min(seconds, 3600) * 1000 : 0 };
+}
+
 /** Starts the core for the client; throws SoukConfigError for a config it refuses. */
 export function goLive({ config, files, emit, fail, guarded, isLive }) {
   const handle = new Souk(config);
@@ -28,13 +41,16 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
         continue;
       }
       fetch(url, { method: "POST", body, keepalive: body.length < 60000, headers: { "Content-Type": "text/plain" } })
-        .then((response) => response.ok, () => false)
-        .then((delivered) =>
+        .then(verdict, () => ({ done: false, waitMs: 0 }))
+        .then(({ done, refused, waitMs }) =>
           guarded(() => {
             if (!isLive()) return;
-            handle.settle(id, delivered);
-            failures = delivered ? 0 : failures + 1;
-            schedule(delivered ? 0 : RETRY_MS[Math.min(failures, RETRY_MS.length) - 1]);
+            handle.settle(id, done);
+            if (refused) fail(new Error(`souk: the backend refused ${path} with HTTP ${refused}; dropped`));
+            failures = done ? 0 : failures + 1;
+            // Exponential backoff with jitter, so many tabs do not retry in step.
+            const backoff = RETRY_MS[Math.min(failures, RETRY_MS.length) - 1] * (0.5 + Math.random());
+            schedule(done ? 0 : Math.max(waitMs, backoff));
           }),
         );
     }

@@ -203,7 +203,7 @@ test("souk.consent.set from the shop's own consent manager applies, and a bad ch
     const errors = [];
     const changes = [];
     window.souk.on("error", (error) => errors.push(error.name + ": " + error.message));
-    window.souk.consent.on((state) => changes.push(state.categories));
+    window.souk.consent.on("change", (state) => changes.push(state.categories));
     window.souk.consent.set({ analytics: true, ads: true });
     window.souk.consent.set({ analytics: true });
     return { errors, changes, state: window.souk.consent.get() };

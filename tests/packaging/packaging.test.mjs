@@ -77,7 +77,7 @@ souk.ready().then((live) => (window.live = live));</script>`),
   "external-consent.html": html(`<script>${snippet()}
 souk.init({ writeKey: "souk_demo_write_key", consent: { external: true } });
 window.seen = [];
-souk.consent.on((state) => seen.push("consent:" + state.categories.analytics));
+souk.consent.on("change", (state) => seen.push("consent:" + state.categories.analytics));
 souk.ready().then(async (live) => {
   window.live = live;
   seen.push("banner:" + Boolean(document.querySelector("souk-consent")));
@@ -85,6 +85,16 @@ souk.ready().then(async (live) => {
   souk.track("Product Viewed", { product_id: "p001" });
   souk.flush();
   await new Promise((resolve) => setTimeout(resolve, 500));
+  window.done = true;
+});</script>`),
+  "refused.html": html(`<script>${snippet()}
+souk.init({ writeKey: "souk_test_key", apiHost: location.origin + "/nowhere", consent: { external: true } });
+${RECORD}
+souk.ready().then(async (live) => {
+  window.live = live;
+  souk.consent.set({ analytics: true });
+  souk.track("Product Viewed");
+  await new Promise((resolve) => setTimeout(resolve, 1500));
   window.done = true;
 });</script>`),
   "public-path.html": html(`<script>${snippet("/cdn-loader-only/souk.js")}
@@ -237,4 +247,16 @@ test("with consent.external, souk shows no banner and the shop's manager decides
   assert.deepEqual(seen, ["banner:false", "consent:true"]);
   assert.ok(log.requests.includes("/v1/batch"), "events flow once the manager said yes");
   assert.ok(!log.requests.some((path) => path.endsWith("souk_consent.js")), "the banner chunk never loads");
+});
+
+test("a request the backend refuses for good is dropped and reported, not retried forever", async () => {
+  const { log, seen } = await visit("refused.html", () => window.done === true);
+  assert.deepEqual(log.pageErrors, []);
+  const refused = seen.filter((entry) => entry.startsWith("error:"));
+  assert.deepEqual(refused.sort(), [
+    "error:Error:souk: the backend refused /v1/batch with HTTP 405; dropped",
+    "error:Error:souk: the backend refused /v1/consent with HTTP 405; dropped",
+  ]);
+  assert.equal(log.requests.filter((path) => path === "/nowhere/v1/batch").length, 1, "sent once");
+  assert.ok(log.errors.every((text) => /405/.test(text)), String(log.errors));
 });
