@@ -93,7 +93,8 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
 
   async function openBanner(layer, focus) {
     await files.consent(config);
-    if (!isLive()) return;
+    // A decision may have come (a consent manager, souk.consent.set) while it loaded.
+    if (!isLive() || (layer === "first" && !handle.needsDecision())) return;
     if (!banner) {
       banner = document.createElement("souk-consent");
       banner.addEventListener("souk-consent-action", ({ detail }) =>
