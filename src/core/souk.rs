@@ -35,6 +35,9 @@ pub enum Outcome {
 
 /// Where the consent record is kept; the record itself is `necessary`.
 const CONSENT_KEY: &str = "souk:necessary:consent";
+/// Proofs not yet confirmed by the backend, one JSON object a line: a proof must
+/// survive the page closing before it was sent. Part of the record, so `necessary`.
+const UNSENT_PROOFS_KEY: &str = "souk:necessary:unsent_proofs";
 /// The anonymous id outlives the page only while `analytics` is granted.
 const ANONYMOUS_ID_KEY: &str = "souk:analytics:anonymous_id";
 
@@ -93,6 +96,8 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         for category in Grants::ALL.withdrawn_in(grants) {
             souk.purge(category);
         }
+        let unsent = souk.storage.get(UNSENT_PROOFS_KEY).unwrap_or_default();
+        souk.proofs = unsent.lines().map(|body| Proof { in_flight: None, body: body.to_owned() }).collect();
         if grants.allows(Category::Analytics) {
             souk.keep(ANONYMOUS_ID_KEY, &souk.anonymous_id.clone());
         }
@@ -207,6 +212,7 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         // for this page and its proof still goes out.
         let _ = self.storage.set(CONSENT_KEY, &record.encode());
         self.proofs.push(Proof { in_flight: None, body: record.proof_json(&self.anonymous_id, &self.config.write_key) });
+        self.keep_unsent_proofs();
         self.consent = Some(record);
         self.grants = grants;
         for category in previous.withdrawn_in(grants) {
@@ -273,9 +279,23 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
     /// go out again on the next flush.
     pub fn settle(&mut self, id: u32, delivered: bool) {
         match self.proofs.iter().position(|proof| proof.in_flight == Some(id)) {
-            Some(at) if delivered => drop(self.proofs.remove(at)),
+            Some(at) if delivered => {
+                self.proofs.remove(at);
+                self.keep_unsent_proofs();
+            }
             Some(at) => self.proofs[at].in_flight = None,
             None => self.queue.settle(id, delivered),
+        }
+    }
+
+    /// Mirrors the proofs awaiting confirmation into storage. The backend keeps a
+    /// version once however often it arrives, so a resend after a reload is harmless.
+    fn keep_unsent_proofs(&mut self) {
+        let lines: Vec<&str> = self.proofs.iter().map(|proof| proof.body.as_str()).collect();
+        if lines.is_empty() {
+            self.storage.remove(UNSENT_PROOFS_KEY);
+        } else {
+            self.keep(UNSENT_PROOFS_KEY, &lines.join("\n"));
         }
     }
 
@@ -351,7 +371,7 @@ mod tests {
         let mut souk = souk_with(MemoryStorage::default(), NOW);
         souk.decide(Grants::NECESSARY, Source::Banner, "ar");
         assert_eq!(souk.track("Product Viewed", Properties::default()), Ok(Outcome::NotConsented));
-        assert_eq!(souk.storage.keys(), [CONSENT_KEY]);
+        assert_eq!(souk.storage.keys(), [CONSENT_KEY, UNSENT_PROOFS_KEY], "the record and its proof, until sent");
         let requests = sent(&mut souk);
         assert_eq!(requests.len(), 1);
         assert_eq!(requests[0].path, "/v1/consent");
@@ -388,6 +408,22 @@ mod tests {
     }
 
     #[test]
+    fn a_proof_not_yet_confirmed_is_sent_again_after_a_reload() {
+        let mut souk = souk_with(MemoryStorage::default(), NOW);
+        souk.decide(Grants::NECESSARY, Source::Banner, "en");
+        let first = sent(&mut souk);
+        assert_eq!(first.len(), 1);
+        // The page closes before the backend answered.
+        let mut reloaded = souk_with(souk.storage.clone(), NOW + 1000);
+        let again = sent(&mut reloaded);
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].body, first[0].body, "the same version, which the backend keeps once");
+        reloaded.settle(again[0].id, true);
+        assert_eq!(reloaded.storage.keys(), [CONSENT_KEY], "confirmed proofs leave storage");
+        assert!(sent(&mut souk_with(reloaded.storage.clone(), NOW + 2000)).is_empty());
+    }
+
+    #[test]
     fn a_decision_and_the_anonymous_id_survive_a_reload() {
         let mut souk = consented();
         let id = souk.anonymous_id().to_owned();
@@ -406,7 +442,7 @@ mod tests {
 
         assert!(souk.queue().is_empty());
         assert_ne!(souk.anonymous_id(), old_id, "the old id cannot be linked to what follows");
-        assert_eq!(souk.storage.keys(), [CONSENT_KEY]);
+        assert_eq!(souk.storage.keys(), [CONSENT_KEY, UNSENT_PROOFS_KEY], "analytics kept nothing");
         assert_eq!(souk.track("Cart Viewed", Properties::default()), Ok(Outcome::NotConsented));
         let paths: Vec<_> = sent(&mut souk).into_iter().map(|r| r.path).collect();
         assert_eq!(paths, ["/v1/consent", "/v1/consent"], "two proofs: the grant and the withdrawal");

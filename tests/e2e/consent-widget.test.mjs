@@ -9,10 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { after, before, test } from "node:test";
-import { ROOT, cleanup, launchBrowser, openPage, startServer, until } from "./harness.mjs";
+import {
+  ROOT, assertClean, axeViolations, cleanup, launchBrowser, openPage, settled, startServer, until,
+} from "./harness.mjs";
 
 const SHOTS = join(ROOT, "tests/e2e/screenshots");
-const AXE = join(ROOT, "node_modules/axe-core/axe.min.js");
 const CHUNK = join(ROOT, "dist/souk_consent.js");
 
 const WORDS = {
@@ -188,19 +189,7 @@ async function open(lang = "en", options = {}) {
   return opened;
 }
 
-const assertClean = (log) => {
-  assert.deepEqual(log.pageErrors, [], "no uncaught page error");
-  assert.deepEqual(log.errors, [], "no console error");
-};
 
-/** Lets the entrance animations finish, in the page and in the widget's shadow root. */
-const settled = (page) =>
-  page.evaluate(() =>
-    Promise.all(
-      [...document.getAnimations(), ...(document.querySelector("souk-consent")?.shadowRoot?.getAnimations() ?? [])]
-        .map((a) => a.finished.catch(() => {})), // a cancelled hover transition rejects
-    ),
-  );
 
 /** What has focus, looking into shadow roots: its role-ish description and name. */
 const focusedInfo = (page) =>
@@ -223,11 +212,6 @@ async function focusMovesTo(page, tag, name) {
   assert.fail(`focus is on ${f.tag} "${f.name}", not ${tag} "${name}"`);
 }
 
-async function axeViolations(page) {
-  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(", ")}`);
-}
 
 const region = (page, lang) => page.getByRole("region", { name: WORDS[lang].text.region, exact: true });
 const dialog = (page, lang) => page.getByRole("dialog", { name: WORDS[lang].text.choicesTitle, exact: true });

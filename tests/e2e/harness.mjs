@@ -1,5 +1,6 @@
 // Shared by the end-to-end and packaging tests: a real souk-server on a free port
 // with its own SQLite file, and Debian's Chromium driven by playwright-core.
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -90,3 +91,27 @@ export const soukWarnings = (log) => log.warnings.filter((text) => text.startsWi
 
 /** Removes the test's temporary folders. */
 export const cleanup = (dir) => rmSync(dir, { recursive: true, force: true });
+
+/** Fails the test on any uncaught page error or console error the page logged. */
+export function assertClean(log) {
+  assert.deepEqual(log.pageErrors, [], "no uncaught page error");
+  assert.deepEqual(log.errors, [], "no console error");
+}
+
+/** Lets running animations finish, in the page and in souk's widgets' shadow roots. */
+export const settled = (page) =>
+  page.evaluate(() => {
+    const roots = [document, ...[...document.querySelectorAll("souk-consent")].map((el) => el.shadowRoot)];
+    const animations = roots.flatMap((root) => (root ? root.getAnimations() : []));
+    return Promise.all(animations.map((a) => a.finished.catch(() => {}))); // a cancelled transition rejects
+  });
+
+/** axe-core's violations on the page as it rests (after animations), one line each. */
+export async function axeViolations(page) {
+  await settled(page);
+  if (!(await page.evaluate(() => Boolean(window.axe)))) {
+    await page.addScriptTag({ path: join(ROOT, "node_modules/axe-core/axe.min.js") });
+  }
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(", ")}`);
+}

@@ -5,10 +5,9 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT, launchBrowser, openPage, startServer, until } from "./harness.mjs";
+import { ROOT, assertClean, axeViolations, launchBrowser, openPage, startServer, until } from "./harness.mjs";
 
 const SHOTS = join(ROOT, "tests/e2e/screenshots");
-const AXE = join(ROOT, "node_modules/axe-core/axe.min.js");
 const catalog = JSON.parse(readFileSync(join(ROOT, "www/shop/catalog.json"), "utf8"));
 const products = catalog.products;
 const firstCategory = catalog.categories[0].slug;
@@ -39,17 +38,6 @@ after(async () => {
 /** souk's readiness on the page: the script-tag client, or the npm module's. */
 const soukReady = () =>
   window.souk ? window.souk.ready() : import("/dist/index.js").then(({ souk }) => souk.ready());
-
-async function axeViolations(page) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(", ")}`);
-}
-
-const assertClean = (log) => {
-  assert.deepEqual(log.pageErrors, [], "no uncaught page error");
-  assert.deepEqual(log.errors, [], "no console error");
-};
 
 for (const lang of ["en", "ar"]) {
   for (const [name, path] of Object.entries(PAGES)) {
