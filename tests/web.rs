@@ -29,7 +29,8 @@ fn handle() -> Handle {
 /// A fresh instance whose shopper accepted everything.
 fn consented() -> Handle {
     let mut souk = handle();
-    souk.decide("all", &JsValue::UNDEFINED, "banner", "en").unwrap();
+    souk.decide("all", &JsValue::UNDEFINED, "banner", "en")
+        .unwrap();
     souk
 }
 
@@ -67,7 +68,10 @@ fn track_records_js_properties_of_every_kind() {
 fn before_consent_nothing_is_queued_or_written_to_local_storage() {
     let mut souk = handle();
     assert!(souk.needs_decision());
-    assert_eq!(souk.track(&"Product Viewed".into(), &JsValue::UNDEFINED), Ok(false));
+    assert_eq!(
+        souk.track(&"Product Viewed".into(), &JsValue::UNDEFINED),
+        Ok(false)
+    );
     assert_eq!(souk.queued(), 0);
     assert_eq!(souk.flush().length(), 0, "nothing to send");
     assert_eq!(local_storage().length().unwrap(), 0);
@@ -78,36 +82,70 @@ fn a_decision_is_kept_in_local_storage_and_survives_a_reload() {
     let mut souk = handle();
     let choices = object(&[("analytics", true.into())]);
     souk.decide("none", &choices, "banner", "ar-AE").unwrap();
-    assert!(local_storage().get_item("souk:necessary:consent").unwrap().is_some());
-    assert!(local_storage().get_item("souk:analytics:anonymous_id").unwrap().is_some());
+    assert!(local_storage()
+        .get_item("souk:necessary:consent")
+        .unwrap()
+        .is_some());
+    assert!(local_storage()
+        .get_item("souk:analytics:anonymous_id")
+        .unwrap()
+        .is_some());
     let reloaded = Handle::new(&object(&[("writeKey", "k".into())])).unwrap();
     assert!(!reloaded.needs_decision());
     let state = reloaded.consent_state();
-    assert!(state.contains(r#""analytics":true"#) && state.contains(r#""marketing":false"#), "{state}");
+    assert!(
+        state.contains(r#""analytics":true"#) && state.contains(r#""marketing":false"#),
+        "{state}"
+    );
 
     let requests = souk.flush();
     assert_eq!(requests.length(), 1, "the proof of consent");
-    let proof = Reflect::get(&requests.get(0), &"body".into()).unwrap().as_string().unwrap();
+    let proof = Reflect::get(&requests.get(0), &"body".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
     assert!(proof.contains(r#""language":"ar""#), "{proof}");
 }
 
 #[wasm_bindgen_test]
 fn withdrawing_analytics_purges_local_storage() {
     let mut souk = consented();
-    souk.track(&"Product Viewed".into(), &JsValue::UNDEFINED).unwrap();
-    souk.decide("current", &object(&[("analytics", false.into())]), "api", "en").unwrap();
+    souk.track(&"Product Viewed".into(), &JsValue::UNDEFINED)
+        .unwrap();
+    souk.decide(
+        "current",
+        &object(&[("analytics", false.into())]),
+        "api",
+        "en",
+    )
+    .unwrap();
     assert_eq!(souk.queued(), 0);
-    assert!(local_storage().get_item("souk:analytics:anonymous_id").unwrap().is_none());
-    assert!(local_storage().get_item("souk:necessary:consent").unwrap().is_some());
+    assert!(local_storage()
+        .get_item("souk:analytics:anonymous_id")
+        .unwrap()
+        .is_none());
+    assert!(local_storage()
+        .get_item("souk:necessary:consent")
+        .unwrap()
+        .is_some());
 }
 
 #[wasm_bindgen_test]
 fn unknown_categories_and_non_boolean_choices_are_refused_by_name() {
     let mut souk = handle();
-    let (name, message) = error(souk.decide("none", &object(&[("ads", true.into())]), "api", "en").unwrap_err());
+    let (name, message) = error(
+        souk.decide("none", &object(&[("ads", true.into())]), "api", "en")
+            .unwrap_err(),
+    );
     assert_eq!(name, "SoukConsentError");
-    assert!(message.starts_with("consent: unknown category `ads`"), "{message}");
-    let (_, message) = error(souk.decide("none", &object(&[("analytics", "yes".into())]), "api", "en").unwrap_err());
+    assert!(
+        message.starts_with("consent: unknown category `ads`"),
+        "{message}"
+    );
+    let (_, message) = error(
+        souk.decide("none", &object(&[("analytics", "yes".into())]), "api", "en")
+            .unwrap_err(),
+    );
     assert_eq!(message, "consent: `analytics` must be true or false");
     assert!(souk.needs_decision(), "a refused choice decides nothing");
 }
@@ -117,7 +155,9 @@ fn the_banner_view_follows_the_page_language() {
     let souk = handle();
     let view = souk.banner_view("ar-AE");
     assert!(view.starts_with(r#"{"lang":"ar","dir":"rtl""#), "{view}");
-    assert!(souk.banner_view("en-GB").contains(r#""acceptAll":"Accept all""#));
+    assert!(souk
+        .banner_view("en-GB")
+        .contains(r#""acceptAll":"Accept all""#));
 }
 
 #[wasm_bindgen_test]
@@ -127,16 +167,28 @@ fn refused_calls_name_the_field_and_record_nothing() {
     let props = object(&[("products", Array::of1(&nested).into())]);
     let (name, message) = error(souk.track(&"Order Completed".into(), &props).unwrap_err());
     assert_eq!(name, "SoukEventError");
-    assert_eq!(message, "Order Completed: property `products.0.price` must be a finite number");
+    assert_eq!(
+        message,
+        "Order Completed: property `products.0.price` must be a finite number"
+    );
 
     let with_function = object(&[("callback", js_sys::Function::new_no_args("").into())]);
-    let (_, message) = error(souk.track(&"Cart Viewed".into(), &with_function).unwrap_err());
-    assert!(message.starts_with("Cart Viewed: property `callback` is a function"), "{message}");
+    let (_, message) = error(
+        souk.track(&"Cart Viewed".into(), &with_function)
+            .unwrap_err(),
+    );
+    assert!(
+        message.starts_with("Cart Viewed: property `callback` is a function"),
+        "{message}"
+    );
 
     let (_, message) = error(souk.track(&42.into(), &JsValue::UNDEFINED).unwrap_err());
     assert_eq!(message, "track: the event name must be a non-empty string");
 
-    let (_, message) = error(souk.track(&"Cart Viewed".into(), &"cart".into()).unwrap_err());
+    let (_, message) = error(
+        souk.track(&"Cart Viewed".into(), &"cart".into())
+            .unwrap_err(),
+    );
     assert_eq!(message, "Cart Viewed: properties must be an object");
     assert_eq!(souk.queued(), 0);
 }

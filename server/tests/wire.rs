@@ -14,7 +14,7 @@ use souk::core::{Config, Souk};
 fn the_core_s_proof_and_batch_are_accepted_and_stored() {
     let site = Site::new();
     let server = site.start();
-    let config = Config::new(Some(DEMO_KEY), None, false).unwrap();
+    let config = Config::new(Some(DEMO_KEY), None).unwrap();
     let clock = ManualClock { now_ms: 1_764_067_097_123 };
     let mut souk = Souk::new(config, clock, SeededRng::new(9), MemoryStorage::default(), false);
     souk.decide(Grants::ALL, Source::Banner, "ar");

@@ -9,8 +9,6 @@ pub struct Config {
     pub write_key: String,
     /// Base URL of the merchant's backend; `None` means the page's own origin.
     pub api_host: Option<String>,
-    /// Report refused calls on the console as well as to `error` listeners.
-    pub debug: bool,
     /// The shop's consent policy: its revision and how long a decision lasts.
     pub policy: Policy,
 }
@@ -37,14 +35,13 @@ pub enum ConfigError {
 
 impl Config {
     /// Checks the raw values given to `init` and builds a `Config`.
-    pub fn new(
-        write_key: Option<&str>,
-        api_host: Option<&str>,
-        debug: bool,
-    ) -> Result<Self, ConfigError> {
+    pub fn new(write_key: Option<&str>, api_host: Option<&str>) -> Result<Self, ConfigError> {
         let write_key = write_key.map(str::trim).filter(|key| !key.is_empty());
         let write_key = write_key.ok_or(ConfigError::MissingWriteKey)?;
-        if !write_key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        if !write_key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
             return Err(ConfigError::BadWriteKey(write_key.to_owned()));
         }
         let api_host = match api_host.map(str::trim).filter(|host| !host.is_empty()) {
@@ -54,7 +51,11 @@ impl Config {
             }
             Some(host) => return Err(ConfigError::BadApiHost(host.to_owned())),
         };
-        Ok(Self { write_key: write_key.to_owned(), api_host, debug, policy: Policy::default() })
+        Ok(Self {
+            write_key: write_key.to_owned(),
+            api_host,
+            policy: Policy::default(),
+        })
     }
 
     /// Sets the consent policy from `consent.revision`, `consent.maxAgeDays` and
@@ -90,13 +91,12 @@ mod tests {
 
     #[test]
     fn accepts_a_shop_config_and_normalises_the_host() {
-        let config = Config::new(Some(" shop_123 "), Some("https://api.shop.example/"), true);
+        let config = Config::new(Some(" shop_123 "), Some("https://api.shop.example/"));
         assert_eq!(
             config,
             Ok(Config {
                 write_key: "shop_123".into(),
                 api_host: Some("https://api.shop.example".into()),
-                debug: true,
                 policy: Policy::default(),
             })
         );
@@ -104,27 +104,51 @@ mod tests {
 
     #[test]
     fn the_consent_policy_is_checked() {
-        let config = Config::new(Some("k"), None, false).unwrap();
-        let policy = config.clone().with_policy(Some("2026-11"), Some(90.0), true).unwrap().policy;
-        let expected = Policy { revision: "2026-11".into(), max_age_days: 90, buffer_before_decision: true };
+        let config = Config::new(Some("k"), None).unwrap();
+        let policy = config
+            .clone()
+            .with_policy(Some("2026-11"), Some(90.0), true)
+            .unwrap()
+            .policy;
+        let expected = Policy {
+            revision: "2026-11".into(),
+            max_age_days: 90,
+            buffer_before_decision: true,
+        };
         assert_eq!(policy, expected);
-        assert_eq!(config.clone().with_policy(None, None, false).unwrap().policy, Policy::default());
+        assert_eq!(
+            config
+                .clone()
+                .with_policy(None, None, false)
+                .unwrap()
+                .policy,
+            Policy::default()
+        );
         let tab = config.clone().with_policy(Some("a\tb"), None, false);
         assert_eq!(tab, Err(ConfigError::BadRevision("a\tb".into())));
         let half_day = config.clone().with_policy(None, Some(0.5), false);
         assert_eq!(half_day, Err(ConfigError::BadMaxAge("0.5".into())));
-        assert_eq!(config.with_policy(None, Some(400.0), false), Err(ConfigError::BadMaxAge("400".into())));
+        assert_eq!(
+            config.with_policy(None, Some(400.0), false),
+            Err(ConfigError::BadMaxAge("400".into()))
+        );
     }
 
     #[test]
     fn refuses_what_a_merchant_must_fix() {
-        assert_eq!(Config::new(None, None, false), Err(ConfigError::MissingWriteKey));
-        assert_eq!(Config::new(Some(""), None, false), Err(ConfigError::MissingWriteKey));
+        assert_eq!(Config::new(None, None), Err(ConfigError::MissingWriteKey));
         assert_eq!(
-            Config::new(Some("key with space"), None, false),
+            Config::new(Some(""), None),
+            Err(ConfigError::MissingWriteKey)
+        );
+        assert_eq!(
+            Config::new(Some("key with space"), None),
             Err(ConfigError::BadWriteKey("key with space".into()))
         );
-        let err = Config::new(Some("k"), Some("ftp://x"), false).unwrap_err();
-        assert_eq!(err.to_string(), "init: `apiHost` must start with https:// or http://, got \"ftp://x\"");
+        let err = Config::new(Some("k"), Some("ftp://x")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "init: `apiHost` must start with https:// or http://, got \"ftp://x\""
+        );
     }
 }

@@ -45,7 +45,9 @@ impl Category {
 
     /// The category called `name`, if there is one.
     pub fn parse(name: &str) -> Option<Category> {
-        Category::ALL.into_iter().find(|category| category.name() == name)
+        Category::ALL
+            .into_iter()
+            .find(|category| category.name() == name)
     }
 
     fn bit(self) -> u8 {
@@ -70,13 +72,19 @@ impl Grants {
 
     /// These grants with `category` switched `on` or off; `necessary` stays on.
     pub fn with(self, category: Category, on: bool) -> Grants {
-        let bits = if on { self.0 | category.bit() } else { self.0 & !category.bit() };
+        let bits = if on {
+            self.0 | category.bit()
+        } else {
+            self.0 & !category.bit()
+        };
         Grants(bits | Category::Necessary.bit())
     }
 
     /// The categories granted here and not in `now`: what a change withdrew.
     pub fn withdrawn_in(self, now: Grants) -> impl Iterator<Item = Category> {
-        Category::ALL.into_iter().filter(move |c| self.allows(*c) && !now.allows(*c))
+        Category::ALL
+            .into_iter()
+            .filter(move |c| self.allows(*c) && !now.allows(*c))
     }
 }
 
@@ -98,19 +106,25 @@ impl Grants {
         base: Grants,
         choices: impl IntoIterator<Item = (&'a str, bool)>,
     ) -> Result<Grants, ChoiceError> {
-        choices.into_iter().try_fold(base, |grants, (name, on)| {
-            match Category::parse(name) {
+        choices
+            .into_iter()
+            .try_fold(base, |grants, (name, on)| match Category::parse(name) {
                 Some(Category::Necessary) if !on => Err(ChoiceError::NecessaryRefused),
                 Some(category) => Ok(grants.with(category, on)),
                 None => Err(ChoiceError::UnknownCategory(name.to_owned())),
-            }
-        })
+            })
     }
 
     /// The Google Consent Mode v2 state these grants mean, as a JSON object for
     /// `gtag("consent", "default" | "update", …)`.
     pub fn google_consent_mode(self) -> String {
-        let state = |category| if self.allows(category) { "granted" } else { "denied" };
+        let state = |category| {
+            if self.allows(category) {
+                "granted"
+            } else {
+                "denied"
+            }
+        };
         let mut out = json::Object::new();
         out.text("ad_storage", state(Category::Marketing));
         out.text("ad_user_data", state(Category::Marketing));
@@ -144,8 +158,14 @@ pub fn tcf_choices(purpose: impl Fn(u8) -> bool) -> [(&'static str, bool); 3] {
     let device = purpose(1);
     [
         (Category::Analytics.name(), device && purpose(8)),
-        (Category::Personalization.name(), device && purpose(5) && purpose(6)),
-        (Category::Marketing.name(), device && purpose(3) && purpose(4)),
+        (
+            Category::Personalization.name(),
+            device && purpose(5) && purpose(6),
+        ),
+        (
+            Category::Marketing.name(),
+            device && purpose(3) && purpose(4),
+        ),
     ]
 }
 
@@ -169,15 +189,19 @@ pub fn banner_view(lang: Lang, grants: Grants, gpc: bool) -> String {
     ] {
         words.text(key, value);
     }
-    let categories = Category::ALL.into_iter().zip(text.categories).map(|(category, (label, description))| {
-        let mut item = json::Object::new();
-        item.text("id", category.name());
-        item.text("label", label);
-        item.text("description", description);
-        item.boolean("granted", grants.allows(category));
-        item.boolean("locked", category == Category::Necessary);
-        item.finish()
-    });
+    let categories =
+        Category::ALL
+            .into_iter()
+            .zip(text.categories)
+            .map(|(category, (label, description))| {
+                let mut item = json::Object::new();
+                item.text("id", category.name());
+                item.text("label", label);
+                item.text("description", description);
+                item.boolean("granted", grants.allows(category));
+                item.boolean("locked", category == Category::Necessary);
+                item.finish()
+            });
     let mut view = json::Object::new();
     view.text("lang", lang.tag());
     view.text("dir", lang.dir());
@@ -210,7 +234,9 @@ impl Source {
 
     /// The source called `name`, if there is one.
     pub fn parse(name: &str) -> Option<Source> {
-        [Source::Banner, Source::Api, Source::Tcf].into_iter().find(|s| s.name() == name)
+        [Source::Banner, Source::Api, Source::Tcf]
+            .into_iter()
+            .find(|s| s.name() == name)
     }
 }
 
@@ -229,7 +255,11 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { revision: "1".to_owned(), max_age_days: 182, buffer_before_decision: false }
+        Policy {
+            revision: "1".to_owned(),
+            max_age_days: 182,
+            buffer_before_decision: false,
+        }
     }
 }
 
@@ -356,23 +386,37 @@ mod tests {
     #[test]
     fn a_record_expires_and_a_new_revision_asks_again() {
         let record = record();
-        let policy = Policy { revision: "2026-01".into(), ..Policy::default() };
+        let policy = Policy {
+            revision: "2026-01".into(),
+            ..Policy::default()
+        };
         let day = 86_400_000;
         assert!(record.is_current(&policy, record.updated_ms + 181 * day));
         assert!(!record.is_current(&policy, record.updated_ms + 182 * day));
-        let revised = Policy { revision: "2026-06".into(), ..policy };
+        let revised = Policy {
+            revision: "2026-06".into(),
+            ..policy
+        };
         assert!(!record.is_current(&revised, record.updated_ms));
     }
 
     #[test]
     fn choices_switch_named_categories_and_refuse_unknown_ones() {
-        let grants = Grants::from_choices(Grants::NECESSARY, [("analytics", true), ("marketing", false)]);
-        assert_eq!(grants, Ok(Grants::NECESSARY.with(Category::Analytics, true)));
+        let grants = Grants::from_choices(
+            Grants::NECESSARY,
+            [("analytics", true), ("marketing", false)],
+        );
+        assert_eq!(
+            grants,
+            Ok(Grants::NECESSARY.with(Category::Analytics, true))
+        );
         let kept = Grants::from_choices(Grants::ALL, [("marketing", false)]).unwrap();
         assert!(kept.allows(Category::Functional) && !kept.allows(Category::Marketing));
         let unknown = Grants::from_choices(Grants::NECESSARY, [("ads", true)]).unwrap_err();
         assert_eq!(unknown, ChoiceError::UnknownCategory("ads".into()));
-        assert!(unknown.to_string().contains("the categories are necessary, functional"));
+        assert!(unknown
+            .to_string()
+            .contains("the categories are necessary, functional"));
         let refused = Grants::from_choices(Grants::ALL, [("necessary", false)]);
         assert_eq!(refused, Err(ChoiceError::NecessaryRefused));
     }
@@ -380,32 +424,66 @@ mod tests {
     #[test]
     fn tcf_purposes_map_to_categories_only_with_device_access() {
         let all = tcf_choices(|_| true);
-        assert_eq!(all, [("analytics", true), ("personalization", true), ("marketing", true)]);
-        assert!(tcf_choices(|p| p != 1).iter().all(|(_, on)| !on), "purpose 1 is needed for all");
+        assert_eq!(
+            all,
+            [
+                ("analytics", true),
+                ("personalization", true),
+                ("marketing", true)
+            ]
+        );
+        assert!(
+            tcf_choices(|p| p != 1).iter().all(|(_, on)| !on),
+            "purpose 1 is needed for all"
+        );
         let measure_only = tcf_choices(|p| matches!(p, 1 | 8));
-        assert_eq!(measure_only, [("analytics", true), ("personalization", false), ("marketing", false)]);
+        assert_eq!(
+            measure_only,
+            [
+                ("analytics", true),
+                ("personalization", false),
+                ("marketing", false)
+            ]
+        );
         let half_ads = tcf_choices(|p| matches!(p, 1 | 3));
-        assert_eq!(half_ads[2], ("marketing", false), "a profile that may not be used is no consent");
+        assert_eq!(
+            half_ads[2],
+            ("marketing", false),
+            "a profile that may not be used is no consent"
+        );
     }
 
     #[test]
     fn google_consent_mode_follows_the_grants() {
         let none = Grants::NECESSARY.google_consent_mode();
         assert_eq!(none.matches("denied").count(), 6);
-        let analytics = Grants::NECESSARY.with(Category::Analytics, true).google_consent_mode();
+        let analytics = Grants::NECESSARY
+            .with(Category::Analytics, true)
+            .google_consent_mode();
         assert!(analytics.contains(r#""analytics_storage":"granted""#));
         assert!(analytics.contains(r#""ad_user_data":"denied""#));
-        assert_eq!(Grants::ALL.google_consent_mode().matches("denied").count(), 0);
+        assert_eq!(
+            Grants::ALL.google_consent_mode().matches("denied").count(),
+            0
+        );
     }
 
     #[test]
     fn the_banner_view_carries_the_words_and_the_switches() {
-        let view = banner_view(Lang::Ar, Grants::NECESSARY.with(Category::Functional, true), true);
-        assert!(view.starts_with(r#"{"lang":"ar","dir":"rtl","gpc":true,"text":{"region":"خيارات الخصوصية""#));
+        let view = banner_view(
+            Lang::Ar,
+            Grants::NECESSARY.with(Category::Functional, true),
+            true,
+        );
+        assert!(view.starts_with(
+            r#"{"lang":"ar","dir":"rtl","gpc":true,"text":{"region":"خيارات الخصوصية""#
+        ));
         assert!(view.contains(r#""acceptAll":"قبول الكل","rejectAll":"رفض الكل""#));
         assert!(view.contains(r#"{"id":"necessary","label":"ضروري للغاية""#));
         assert!(view.contains(r#""granted":true,"locked":true}"#));
-        assert!(view.contains(r#""id":"functional""#) && view.matches(r#""granted":true"#).count() == 2);
+        assert!(
+            view.contains(r#""id":"functional""#) && view.matches(r#""granted":true"#).count() == 2
+        );
     }
 
     #[test]

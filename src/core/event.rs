@@ -25,13 +25,6 @@ pub enum Value {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Properties(pub Vec<(String, Value)>);
 
-impl Properties {
-    /// The value of property `name`, if present.
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.iter().find(|(key, _)| key == name).map(|(_, value)| value)
-    }
-}
-
 /// Which Segment call a [`Message`] records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -59,7 +52,11 @@ pub struct Message {
 }
 
 /// The `context.library` every message carries.
-const LIBRARY: &str = concat!(r#"{"library":{"name":"souk","version":""#, env!("CARGO_PKG_VERSION"), r#""}}"#);
+const LIBRARY: &str = concat!(
+    r#"{"library":{"name":"souk","version":""#,
+    env!("CARGO_PKG_VERSION"),
+    r#""}}"#
+);
 
 impl Message {
     /// The message in the Segment tracking API shape.
@@ -70,7 +67,14 @@ impl Message {
             Kind::Page => out.text("type", "page"),
         }
         if let Some(name) = &self.event {
-            out.text(if self.kind == Kind::Track { "event" } else { "name" }, name);
+            out.text(
+                if self.kind == Kind::Track {
+                    "event"
+                } else {
+                    "name"
+                },
+                name,
+            );
         }
         out.raw("properties", &json::properties(&self.properties));
         out.text("messageId", &self.message_id);
@@ -145,7 +149,9 @@ pub fn check_properties(event: &str, properties: &Properties) -> Result<(), Even
                 Err(bad(path, "is nested too deeply (more than 8 levels)"))
             }
             Value::List(items) => items.iter().enumerate().try_for_each(|(i, item)| {
-                with_segment(path, &i.to_string(), |path| walk(event, path, item, depth + 1))
+                with_segment(path, &i.to_string(), |path| {
+                    walk(event, path, item, depth + 1)
+                })
             }),
             Value::Object(props) => props.0.iter().try_for_each(|(key, item)| {
                 with_segment(path, key, |path| walk(event, path, item, depth + 1))
@@ -218,7 +224,9 @@ mod tests {
             ),
         ]);
         assert_eq!(
-            check_properties("Order Completed", &props).unwrap_err().to_string(),
+            check_properties("Order Completed", &props)
+                .unwrap_err()
+                .to_string(),
             "Order Completed: property `products.0.price` must be a finite number"
         );
         let mut deep = Value::Null;
@@ -230,7 +238,10 @@ mod tests {
             check_properties("x", &props),
             Err(EventError::BadProperty { problem, .. }) if problem.contains("nested too deeply")
         ));
-        let ok = Properties(vec![("q".into(), Value::List(vec![Value::Text("mug".into())]))]);
+        let ok = Properties(vec![(
+            "q".into(),
+            Value::List(vec![Value::Text("mug".into())]),
+        )]);
         assert_eq!(check_properties("Products Searched", &ok), Ok(()));
     }
 
@@ -247,11 +258,19 @@ mod tests {
         let expected = concat!(
             r#"{"type":"track","event":"Product Added","properties":{"price":24},"messageId":"m-1","#,
             r#""anonymousId":"a-1","timestamp":"1970-01-01T00:00:00.000Z","#,
-            r#""context":{"library":{"name":"souk","version":""#, env!("CARGO_PKG_VERSION"), r#""}}}"#
+            r#""context":{"library":{"name":"souk","version":""#,
+            env!("CARGO_PKG_VERSION"),
+            r#""}}}"#
         );
         assert_eq!(message.to_json(), expected);
-        let page = Message { kind: Kind::Page, event: None, ..message };
-        assert!(page.to_json().starts_with(r#"{"type":"page","properties":{"price":24},"#));
+        let page = Message {
+            kind: Kind::Page,
+            event: None,
+            ..message
+        };
+        assert!(page
+            .to_json()
+            .starts_with(r#"{"type":"page","properties":{"price":24},"#));
     }
 
     #[test]
@@ -264,7 +283,10 @@ mod tests {
             let groups: Vec<_> = id.split('-').map(str::len).collect();
             assert_eq!(groups, [8, 4, 4, 4, 12]);
             assert_eq!(&id[14..15], "4", "version nibble in {id}");
-            assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "variant in {id}");
+            assert!(
+                matches!(&id[19..20], "8" | "9" | "a" | "b"),
+                "variant in {id}"
+            );
         }
     }
 }

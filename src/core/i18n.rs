@@ -131,15 +131,33 @@ mod tests {
     #[test]
     fn every_button_label_means_what_it_does() {
         // (language, words that mean accept, words that mean reject, a word for "all")
-        let meanings = [(Lang::En, "Accept", "Reject", "all"), (Lang::Ar, "قبول", "رفض", "الكل")];
+        let meanings = [
+            (Lang::En, "Accept", "Reject", "all"),
+            (Lang::Ar, "قبول", "رفض", "الكل"),
+        ];
         for (lang, accept, reject, all) in meanings {
             let text = banner(lang);
-            assert!(text.accept_all.contains(accept) && text.accept_all.contains(all), "{lang:?} accept");
-            assert!(!text.accept_all.contains(reject), "{lang:?} accept label says reject");
-            assert!(text.reject_all.contains(reject) && text.reject_all.contains(all), "{lang:?} reject");
-            assert!(!text.reject_all.contains(accept), "{lang:?} reject label says accept");
+            assert!(
+                text.accept_all.contains(accept) && text.accept_all.contains(all),
+                "{lang:?} accept"
+            );
+            assert!(
+                !text.accept_all.contains(reject),
+                "{lang:?} accept label says reject"
+            );
+            assert!(
+                text.reject_all.contains(reject) && text.reject_all.contains(all),
+                "{lang:?} reject"
+            );
+            assert!(
+                !text.reject_all.contains(accept),
+                "{lang:?} reject label says accept"
+            );
             for label in [text.choose, text.save] {
-                assert!(!label.contains(accept) && !label.contains(reject), "{lang:?} {label}");
+                assert!(
+                    !label.contains(accept) && !label.contains(reject),
+                    "{lang:?} {label}"
+                );
             }
         }
     }
@@ -148,7 +166,18 @@ mod tests {
     fn arabic_text_is_arabic() {
         let text = banner(Lang::Ar);
         let arabic = |s: &str| s.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c));
-        let all = [text.region, text.title, text.body, text.accept_all, text.reject_all, text.choose, text.save];
-        assert!(all.into_iter().chain(text.categories.iter().flat_map(|(l, d)| [*l, *d])).all(arabic));
+        let all = [
+            text.region,
+            text.title,
+            text.body,
+            text.accept_all,
+            text.reject_all,
+            text.choose,
+            text.save,
+        ];
+        assert!(all
+            .into_iter()
+            .chain(text.categories.iter().flat_map(|(l, d)| [*l, *d]))
+            .all(arabic));
     }
 }

@@ -18,7 +18,9 @@ impl Default for Object {
 impl Object {
     /// An empty object.
     pub fn new() -> Self {
-        Object { out: String::from("{") }
+        Object {
+            out: String::from("{"),
+        }
     }
 
     fn key(&mut self, key: &str) {
@@ -168,10 +170,23 @@ mod tests {
             ("name".into(), Value::Text("Mug \"Noor\"\n\u{1}".into())),
             ("price".into(), Value::Number(24.5)),
             ("qty".into(), Value::Number(2.0)),
-            ("tags".into(), Value::List(vec![Value::Bool(true), Value::Null])),
+            (
+                "tags".into(),
+                Value::List(vec![Value::Bool(true), Value::Null]),
+            ),
             ("ar".into(), Value::Text("إبريق".into())),
-            ("nested".into(), Value::Object(Properties(vec![("a".into(), Value::Number(-0.001))]))),
-            ("big".into(), Value::List(vec![Value::Number(-42.0), Value::Number(1e21), Value::Number(0.1 + 0.2)])),
+            (
+                "nested".into(),
+                Value::Object(Properties(vec![("a".into(), Value::Number(-0.001))])),
+            ),
+            (
+                "big".into(),
+                Value::List(vec![
+                    Value::Number(-42.0),
+                    Value::Number(1e21),
+                    Value::Number(0.1 + 0.2),
+                ]),
+            ),
         ]);
         assert_eq!(
             properties(&props),

@@ -11,8 +11,8 @@ pub mod i18n;
 pub mod json;
 pub mod ports;
 pub mod queue;
-pub mod time;
 pub mod souk;
+pub mod time;
 
 pub use config::{Config, ConfigError};
 pub use souk::{Refused, Souk};

@@ -72,9 +72,4 @@ impl Queue {
     pub fn is_empty(&self) -> bool {
         self.messages.is_empty()
     }
-
-    /// The waiting messages, oldest first.
-    pub fn iter(&self) -> impl Iterator<Item = &Message> {
-        self.messages.iter()
-    }
 }

@@ -3,8 +3,8 @@
 
 use super::config::Config;
 use super::consent::{self, Category, Grants, Record, Source};
-use super::i18n::Lang;
 use super::event::{self, EventError, Kind, Message, Properties};
+use super::i18n::Lang;
 use super::json;
 use super::ports::{Clock, Request, Rng, Storage, Transport};
 use super::queue::{Queue, QueueFull};
@@ -76,9 +76,15 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
             .get(CONSENT_KEY)
             .and_then(|text| Record::decode(&text))
             .filter(|record| record.is_current(&config.policy, now));
-        let grants = consent.as_ref().map_or(Grants::NECESSARY, |record| record.grants);
-        let stored_id = grants.allows(Category::Analytics).then(|| storage.get(ANONYMOUS_ID_KEY));
-        let anonymous_id = stored_id.flatten().unwrap_or_else(|| event::new_id(&mut rng));
+        let grants = consent
+            .as_ref()
+            .map_or(Grants::NECESSARY, |record| record.grants);
+        let stored_id = grants
+            .allows(Category::Analytics)
+            .then(|| storage.get(ANONYMOUS_ID_KEY));
+        let anonymous_id = stored_id
+            .flatten()
+            .unwrap_or_else(|| event::new_id(&mut rng));
         let mut souk = Souk {
             config,
             clock,
@@ -97,7 +103,13 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
             souk.purge(category);
         }
         let unsent = souk.storage.get(UNSENT_PROOFS_KEY).unwrap_or_default();
-        souk.proofs = unsent.lines().map(|body| Proof { in_flight: None, body: body.to_owned() }).collect();
+        souk.proofs = unsent
+            .lines()
+            .map(|body| Proof {
+                in_flight: None,
+                body: body.to_owned(),
+            })
+            .collect();
         if grants.allows(Category::Analytics) {
             souk.keep(ANONYMOUS_ID_KEY, &souk.anonymous_id.clone());
         }
@@ -119,9 +131,15 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         self.record(Kind::Page, name.map(str::to_owned), properties)
     }
 
-    fn record(&mut self, kind: Kind, event: Option<String>, properties: Properties) -> Result<Outcome, Refused> {
+    fn record(
+        &mut self,
+        kind: Kind,
+        event: Option<String>,
+        properties: Properties,
+    ) -> Result<Outcome, Refused> {
         let allowed = self.grants.allows(Category::Analytics);
-        let buffer = !allowed && self.consent.is_none() && self.config.policy.buffer_before_decision;
+        let buffer =
+            !allowed && self.consent.is_none() && self.config.policy.buffer_before_decision;
         if !allowed && !buffer {
             return Ok(Outcome::NotConsented);
         }
@@ -189,14 +207,24 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
     /// where that changes nothing, no new version is made and this returns `false`.
     /// A shopper's own choice in the banner is always a new version.
     pub fn decide(&mut self, grants: Grants, source: Source, language: &str) -> bool {
-        let unchanged = self.consent.as_ref().is_some_and(|r| r.grants == grants && r.source == source);
+        let unchanged = self
+            .consent
+            .as_ref()
+            .is_some_and(|r| r.grants == grants && r.source == source);
         if unchanged && source != Source::Banner {
             return false;
         }
         let now = self.clock.now_ms();
         let previous = self.grants;
         let record = match self.consent.take() {
-            Some(record) => Record { updated_ms: now, grants, source, language: language.to_owned(), gpc: self.gpc, ..record },
+            Some(record) => Record {
+                updated_ms: now,
+                grants,
+                source,
+                language: language.to_owned(),
+                gpc: self.gpc,
+                ..record
+            },
             None => Record {
                 consent_id: event::new_id(&mut self.rng),
                 first_ms: now,
@@ -211,7 +239,10 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         // Best effort: if the browser refuses to keep it, the decision still holds
         // for this page and its proof still goes out.
         let _ = self.storage.set(CONSENT_KEY, &record.encode());
-        self.proofs.push(Proof { in_flight: None, body: record.proof_json(&self.anonymous_id, &self.config.write_key) });
+        self.proofs.push(Proof {
+            in_flight: None,
+            body: record.proof_json(&self.anonymous_id, &self.config.write_key),
+        });
         self.keep_unsent_proofs();
         self.consent = Some(record);
         self.grants = grants;
@@ -244,7 +275,12 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
     /// events and the anonymous id (a fresh one follows, unlinkable to the old).
     fn purge(&mut self, category: Category) {
         let prefix = format!("souk:{}:", category.name());
-        for key in self.storage.keys().into_iter().filter(|key| key.starts_with(&prefix)) {
+        for key in self
+            .storage
+            .keys()
+            .into_iter()
+            .filter(|key| key.starts_with(&prefix))
+        {
             self.storage.remove(&key);
         }
         if category == Category::Analytics {
@@ -257,28 +293,46 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
     /// `analytics` is granted. Each stays pending until [`Souk::settle`] says it was
     /// delivered.
     pub fn flush(&mut self, transport: &mut impl Transport) {
-        for proof in self.proofs.iter_mut().filter(|proof| proof.in_flight.is_none()) {
+        for proof in self
+            .proofs
+            .iter_mut()
+            .filter(|proof| proof.in_flight.is_none())
+        {
             self.next_request = self.next_request.wrapping_add(1);
             proof.in_flight = Some(self.next_request);
-            transport.send(Request { id: self.next_request, path: "/v1/consent".into(), body: proof.body.clone() });
+            transport.send(Request {
+                id: self.next_request,
+                path: "/v1/consent".into(),
+                body: proof.body.clone(),
+            });
         }
         if !self.grants.allows(Category::Analytics) {
             return;
         }
         self.next_request = self.next_request.wrapping_add(1);
         let id = self.next_request;
-        let Some(batch) = self.queue.take_batch(id) else { return };
+        let Some(batch) = self.queue.take_batch(id) else {
+            return;
+        };
         let mut body = json::Object::new();
         body.raw("batch", &json::array(batch.iter().map(Message::to_json)));
         body.text("sentAt", &iso8601(self.clock.now_ms()));
         body.text("writeKey", &self.config.write_key);
-        transport.send(Request { id, path: "/v1/batch".into(), body: body.finish() });
+        transport.send(Request {
+            id,
+            path: "/v1/batch".into(),
+            body: body.finish(),
+        });
     }
 
     /// Reports the outcome of request `id`: delivered requests are done, failed ones
     /// go out again on the next flush.
     pub fn settle(&mut self, id: u32, delivered: bool) {
-        match self.proofs.iter().position(|proof| proof.in_flight == Some(id)) {
+        match self
+            .proofs
+            .iter()
+            .position(|proof| proof.in_flight == Some(id))
+        {
             Some(at) if delivered => {
                 self.proofs.remove(at);
                 self.keep_unsent_proofs();
@@ -291,7 +345,11 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
     /// Mirrors the proofs awaiting confirmation into storage. The backend keeps a
     /// version once however often it arrives, so a resend after a reload is harmless.
     fn keep_unsent_proofs(&mut self) {
-        let lines: Vec<&str> = self.proofs.iter().map(|proof| proof.body.as_str()).collect();
+        let lines: Vec<&str> = self
+            .proofs
+            .iter()
+            .map(|proof| proof.body.as_str())
+            .collect();
         if lines.is_empty() {
             self.storage.remove(UNSENT_PROOFS_KEY);
         } else {
@@ -327,11 +385,17 @@ mod tests {
     const DAY: u64 = 86_400_000;
 
     fn config() -> Config {
-        Config::new(Some("demo"), None, false).unwrap()
+        Config::new(Some("demo"), None).unwrap()
     }
 
     fn souk_with(storage: MemoryStorage, now_ms: u64) -> TestSouk {
-        Souk::new(config(), ManualClock { now_ms }, SeededRng::new(now_ms), storage, false)
+        Souk::new(
+            config(),
+            ManualClock { now_ms },
+            SeededRng::new(now_ms),
+            storage,
+            false,
+        )
     }
 
     fn consented() -> TestSouk {
@@ -350,8 +414,14 @@ mod tests {
     fn before_a_decision_nothing_is_stored_queued_or_sent() {
         let mut souk = souk_with(MemoryStorage::default(), NOW);
         assert!(souk.needs_decision());
-        assert_eq!(souk.track("Product Viewed", Properties::default()), Ok(Outcome::NotConsented));
-        assert_eq!(souk.page(None, Properties::default()), Ok(Outcome::NotConsented));
+        assert_eq!(
+            souk.track("Product Viewed", Properties::default()),
+            Ok(Outcome::NotConsented)
+        );
+        assert_eq!(
+            souk.page(None, Properties::default()),
+            Ok(Outcome::NotConsented)
+        );
         assert!(souk.queue().is_empty());
         assert!(sent(&mut souk).is_empty());
         assert!(souk.storage.keys().is_empty(), "{:?}", souk.storage.keys());
@@ -360,18 +430,31 @@ mod tests {
     #[test]
     fn invalid_calls_are_refused_even_before_consent() {
         let mut souk = souk_with(MemoryStorage::default(), NOW);
-        assert_eq!(souk.track("", Properties::default()), Err(EventError::MissingName.into()));
+        assert_eq!(
+            souk.track("", Properties::default()),
+            Err(EventError::MissingName.into())
+        );
         let bad = Properties(vec![("price".into(), Value::Number(f64::INFINITY))]);
         let err = souk.track("Product Added", bad).unwrap_err();
-        assert_eq!(err.to_string(), "Product Added: property `price` must be a finite number");
+        assert_eq!(
+            err.to_string(),
+            "Product Added: property `price` must be a finite number"
+        );
     }
 
     #[test]
     fn reject_all_keeps_only_the_record_and_sends_only_its_proof() {
         let mut souk = souk_with(MemoryStorage::default(), NOW);
         souk.decide(Grants::NECESSARY, Source::Banner, "ar");
-        assert_eq!(souk.track("Product Viewed", Properties::default()), Ok(Outcome::NotConsented));
-        assert_eq!(souk.storage.keys(), [CONSENT_KEY, UNSENT_PROOFS_KEY], "the record and its proof, until sent");
+        assert_eq!(
+            souk.track("Product Viewed", Properties::default()),
+            Ok(Outcome::NotConsented)
+        );
+        assert_eq!(
+            souk.storage.keys(),
+            [CONSENT_KEY, UNSENT_PROOFS_KEY],
+            "the record and its proof, until sent"
+        );
         let requests = sent(&mut souk);
         assert_eq!(requests.len(), 1);
         assert_eq!(requests[0].path, "/v1/consent");
@@ -387,20 +470,32 @@ mod tests {
         assert_eq!(souk.track("Product Viewed", props), Ok(Outcome::Queued));
 
         let requests = sent(&mut souk);
-        assert_eq!(requests.iter().map(|r| r.path.as_str()).collect::<Vec<_>>(), ["/v1/consent", "/v1/batch"]);
+        assert_eq!(
+            requests.iter().map(|r| r.path.as_str()).collect::<Vec<_>>(),
+            ["/v1/consent", "/v1/batch"]
+        );
         let batch = &requests[1].body;
         let home = batch.find(r#""name":"Home""#).expect("page in batch");
-        let viewed = batch.find(r#""event":"Product Viewed""#).expect("track in batch");
+        let viewed = batch
+            .find(r#""event":"Product Viewed""#)
+            .expect("track in batch");
         assert!(home < viewed, "oldest first: {batch}");
         assert!(batch.contains(r#""writeKey":"demo""#));
         assert!(batch.contains(&format!(r#""anonymousId":"{}""#, souk.anonymous_id())));
 
-        assert!(sent(&mut souk).is_empty(), "nothing new while both are in flight");
+        assert!(
+            sent(&mut souk).is_empty(),
+            "nothing new while both are in flight"
+        );
         souk.settle(requests[1].id, false);
         let retry = sent(&mut souk);
         let messages = |body: &str| body[..body.find(r#""sentAt""#).unwrap()].to_owned();
         assert_eq!(retry.len(), 1, "a failed batch goes out again");
-        assert_eq!(messages(&retry[0].body), messages(batch), "with the same messages and ids");
+        assert_eq!(
+            messages(&retry[0].body),
+            messages(batch),
+            "with the same messages and ids"
+        );
         souk.settle(retry[0].id, true);
         souk.settle(requests[0].id, true);
         assert!(souk.queue().is_empty());
@@ -417,9 +512,16 @@ mod tests {
         let mut reloaded = souk_with(souk.storage.clone(), NOW + 1000);
         let again = sent(&mut reloaded);
         assert_eq!(again.len(), 1);
-        assert_eq!(again[0].body, first[0].body, "the same version, which the backend keeps once");
+        assert_eq!(
+            again[0].body, first[0].body,
+            "the same version, which the backend keeps once"
+        );
         reloaded.settle(again[0].id, true);
-        assert_eq!(reloaded.storage.keys(), [CONSENT_KEY], "confirmed proofs leave storage");
+        assert_eq!(
+            reloaded.storage.keys(),
+            [CONSENT_KEY],
+            "confirmed proofs leave storage"
+        );
         assert!(sent(&mut souk_with(reloaded.storage.clone(), NOW + 2000)).is_empty());
     }
 
@@ -438,14 +540,33 @@ mod tests {
         let mut souk = consented();
         souk.track("Product Viewed", Properties::default()).unwrap();
         let old_id = souk.anonymous_id().to_owned();
-        souk.decide(Grants::ALL.with(Category::Analytics, false), Source::Api, "en");
+        souk.decide(
+            Grants::ALL.with(Category::Analytics, false),
+            Source::Api,
+            "en",
+        );
 
         assert!(souk.queue().is_empty());
-        assert_ne!(souk.anonymous_id(), old_id, "the old id cannot be linked to what follows");
-        assert_eq!(souk.storage.keys(), [CONSENT_KEY, UNSENT_PROOFS_KEY], "analytics kept nothing");
-        assert_eq!(souk.track("Cart Viewed", Properties::default()), Ok(Outcome::NotConsented));
+        assert_ne!(
+            souk.anonymous_id(),
+            old_id,
+            "the old id cannot be linked to what follows"
+        );
+        assert_eq!(
+            souk.storage.keys(),
+            [CONSENT_KEY, UNSENT_PROOFS_KEY],
+            "analytics kept nothing"
+        );
+        assert_eq!(
+            souk.track("Cart Viewed", Properties::default()),
+            Ok(Outcome::NotConsented)
+        );
         let paths: Vec<_> = sent(&mut souk).into_iter().map(|r| r.path).collect();
-        assert_eq!(paths, ["/v1/consent", "/v1/consent"], "two proofs: the grant and the withdrawal");
+        assert_eq!(
+            paths,
+            ["/v1/consent", "/v1/consent"],
+            "two proofs: the grant and the withdrawal"
+        );
         assert_eq!(souk.consent().unwrap().source, Source::Api);
     }
 
@@ -453,11 +574,23 @@ mod tests {
     fn a_consent_manager_repeating_itself_makes_no_new_version() {
         let mut souk = souk_with(MemoryStorage::default(), NOW);
         assert!(souk.decide(Grants::ALL, Source::Tcf, "en"));
-        assert!(!souk.decide(Grants::ALL, Source::Tcf, "en"), "the same TCF state on the next page");
-        assert!(souk.decide(Grants::NECESSARY, Source::Tcf, "en"), "a change is a new version");
+        assert!(
+            !souk.decide(Grants::ALL, Source::Tcf, "en"),
+            "the same TCF state on the next page"
+        );
+        assert!(
+            souk.decide(Grants::NECESSARY, Source::Tcf, "en"),
+            "a change is a new version"
+        );
         assert!(souk.decide(Grants::NECESSARY, Source::Banner, "en"));
-        assert!(souk.decide(Grants::NECESSARY, Source::Banner, "en"), "the shopper confirming is a version");
-        let proofs = sent(&mut souk).into_iter().filter(|r| r.path == "/v1/consent").count();
+        assert!(
+            souk.decide(Grants::NECESSARY, Source::Banner, "en"),
+            "the shopper confirming is a version"
+        );
+        let proofs = sent(&mut souk)
+            .into_iter()
+            .filter(|r| r.path == "/v1/consent")
+            .count();
         assert_eq!(proofs, 4);
     }
 
@@ -468,7 +601,10 @@ mod tests {
         souk.clock.now_ms += DAY;
         souk.decide(Grants::NECESSARY, Source::Banner, "en");
         let second = souk.consent().unwrap();
-        assert_eq!((&second.consent_id, second.first_ms), (&first.consent_id, first.first_ms));
+        assert_eq!(
+            (&second.consent_id, second.first_ms),
+            (&first.consent_id, first.first_ms)
+        );
         assert_eq!(second.updated_ms, NOW + DAY);
     }
 
@@ -479,35 +615,71 @@ mod tests {
         let expired = souk_with(storage.clone(), NOW + 182 * DAY);
         assert!(expired.needs_decision());
         assert_eq!(expired.grants(), Grants::NECESSARY);
-        assert!(!expired.storage.keys().iter().any(|key| key == ANONYMOUS_ID_KEY));
+        assert!(!expired
+            .storage
+            .keys()
+            .iter()
+            .any(|key| key == ANONYMOUS_ID_KEY));
 
         let revised = config().with_policy(Some("2"), None, false).unwrap();
-        let souk = Souk::new(revised, ManualClock { now_ms: NOW }, SeededRng::new(3), storage, false);
+        let souk = Souk::new(
+            revised,
+            ManualClock { now_ms: NOW },
+            SeededRng::new(3),
+            storage,
+            false,
+        );
         assert!(souk.needs_decision());
     }
 
     #[test]
     fn events_wait_for_the_first_decision_only_when_the_shop_asks() {
         let config = config().with_policy(None, None, true).unwrap();
-        let souk = |seed| Souk::new(config.clone(), ManualClock { now_ms: NOW }, SeededRng::new(seed), MemoryStorage::default(), false);
+        let souk = |seed| {
+            Souk::new(
+                config.clone(),
+                ManualClock { now_ms: NOW },
+                SeededRng::new(seed),
+                MemoryStorage::default(),
+                false,
+            )
+        };
 
         let mut yes = souk(1);
-        assert_eq!(yes.track("Product Viewed", Properties::default()), Ok(Outcome::Buffered));
-        assert!(sent(&mut yes).is_empty() && yes.storage.keys().is_empty(), "held in memory only");
+        assert_eq!(
+            yes.track("Product Viewed", Properties::default()),
+            Ok(Outcome::Buffered)
+        );
+        assert!(
+            sent(&mut yes).is_empty() && yes.storage.keys().is_empty(),
+            "held in memory only"
+        );
         yes.decide(Grants::ALL, Source::Banner, "en");
-        let batch = sent(&mut yes).into_iter().find(|r| r.path == "/v1/batch").expect("a batch");
+        let batch = sent(&mut yes)
+            .into_iter()
+            .find(|r| r.path == "/v1/batch")
+            .expect("a batch");
         assert!(batch.body.contains(r#""event":"Product Viewed""#));
 
         let mut no = souk(2);
         no.track("Product Viewed", Properties::default()).unwrap();
         no.decide(Grants::NECESSARY, Source::Banner, "en");
         no.decide(Grants::ALL, Source::Api, "en");
-        assert!(no.queue().is_empty(), "a no drops what waited, and a later yes does not bring it back");
+        assert!(
+            no.queue().is_empty(),
+            "a no drops what waited, and a later yes does not bring it back"
+        );
 
         let mut default = souk_with(MemoryStorage::default(), NOW);
-        assert_eq!(default.track("Product Viewed", Properties::default()), Ok(Outcome::NotConsented));
+        assert_eq!(
+            default.track("Product Viewed", Properties::default()),
+            Ok(Outcome::NotConsented)
+        );
         default.decide(Grants::ALL, Source::Banner, "en");
-        assert!(default.queue().is_empty(), "no buffering unless the shop asks");
+        assert!(
+            default.queue().is_empty(),
+            "no buffering unless the shop asks"
+        );
     }
 
     #[test]
@@ -516,7 +688,10 @@ mod tests {
         for _ in 0..CAPACITY {
             souk.track("Product Viewed", Properties::default()).unwrap();
         }
-        assert_eq!(souk.track("Order Completed", Properties::default()), Err(QueueFull.into()));
+        assert_eq!(
+            souk.track("Order Completed", Properties::default()),
+            Err(QueueFull.into())
+        );
         assert_eq!(souk.queue().len(), CAPACITY);
     }
 }

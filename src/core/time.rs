@@ -19,7 +19,11 @@ pub fn iso8601(ms: u64) -> String {
     out.extend(two(ms_of_day / 1000 % 60));
     out.push(b'.');
     let millis = ms_of_day % 1000;
-    out.extend([b'0' + (millis / 100) as u8, b'0' + (millis / 10 % 10) as u8, b'0' + (millis % 10) as u8]);
+    out.extend([
+        b'0' + (millis / 100) as u8,
+        b'0' + (millis / 10 % 10) as u8,
+        b'0' + (millis % 10) as u8,
+    ]);
     out.push(b'Z');
     String::from_utf8(out).unwrap_or_default()
 }

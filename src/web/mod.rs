@@ -56,9 +56,17 @@ impl Storage for BrowserStorage {
     }
 
     fn set(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
-        let refused = |reason: &str| StorageError { key: key.to_owned(), reason: reason.to_owned() };
-        let storage = self.0.as_ref().ok_or_else(|| refused("localStorage is not available"))?;
-        storage.set_item(key, value).map_err(|_| refused("the browser refused the write (quota or privacy settings)"))
+        let refused = |reason: &str| StorageError {
+            key: key.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let storage = self
+            .0
+            .as_ref()
+            .ok_or_else(|| refused("localStorage is not available"))?;
+        storage
+            .set_item(key, value)
+            .map_err(|_| refused("the browser refused the write (quota or privacy settings)"))
     }
 
     fn remove(&mut self, key: &str) {
@@ -68,9 +76,13 @@ impl Storage for BrowserStorage {
     }
 
     fn keys(&self) -> Vec<String> {
-        let Some(storage) = &self.0 else { return Vec::new() };
+        let Some(storage) = &self.0 else {
+            return Vec::new();
+        };
         let len = storage.length().unwrap_or(0);
-        (0..len).filter_map(|i| storage.key(i).ok().flatten()).collect()
+        (0..len)
+            .filter_map(|i| storage.key(i).ok().flatten())
+            .collect()
     }
 }
 
@@ -99,19 +111,28 @@ impl Handle {
     pub fn new(config: &JsValue) -> Result<Handle, JsValue> {
         let write_key = text(config, "writeKey");
         let api_host = text(config, "apiHost");
-        let debug = field(config, "debug").is_truthy();
         let consent = field(config, "consent");
         let config_error = |err| js_error("SoukConfigError", &err);
-        let config = Config::new(write_key.as_deref(), api_host.as_deref(), debug)
+        let config = Config::new(write_key.as_deref(), api_host.as_deref())
             .and_then(|config| {
                 let revision = text(&consent, "revision");
                 let buffer = field(&consent, "bufferBeforeDecision") == JsValue::TRUE;
-                config.with_policy(revision.as_deref(), field(&consent, "maxAgeDays").as_f64(), buffer)
+                config.with_policy(
+                    revision.as_deref(),
+                    field(&consent, "maxAgeDays").as_f64(),
+                    buffer,
+                )
             })
             .map_err(config_error)?;
         let navigator = field(&js_sys::global(), "navigator");
         let gpc = field(&navigator, "globalPrivacyControl") == JsValue::TRUE;
-        let souk = core::Souk::new(config, BrowserClock, BrowserRng, BrowserStorage::open(), gpc);
+        let souk = core::Souk::new(
+            config,
+            BrowserClock,
+            BrowserRng,
+            BrowserStorage::open(),
+            gpc,
+        );
         Ok(Handle { souk })
     }
 
@@ -121,14 +142,18 @@ impl Handle {
         let name = name.as_string().unwrap_or_default();
         let properties = convert_properties(&name, properties).map_err(Refused::from);
         let result = properties.and_then(|properties| self.souk.track(&name, properties));
-        result.map(|outcome| outcome == Outcome::Queued).map_err(refused)
+        result
+            .map(|outcome| outcome == Outcome::Queued)
+            .map_err(refused)
     }
 
     /// Records `souk.page(name, properties)`, answering as [`Handle::track`] does.
     pub fn page(&mut self, name: Option<String>, properties: &JsValue) -> Result<bool, JsValue> {
         let properties = convert_properties("page", properties).map_err(Refused::from);
         let result = properties.and_then(|properties| self.souk.page(name.as_deref(), properties));
-        result.map(|outcome| outcome == Outcome::Queued).map_err(refused)
+        result
+            .map(|outcome| outcome == Outcome::Queued)
+            .map_err(refused)
     }
 
     /// Whether the shopper must be asked for consent.
@@ -158,7 +183,13 @@ impl Handle {
     /// Applies a decision: `choices` maps category names to booleans, on top of
     /// `base` (`"all"`, `"none"` or `"current"`), from `source` (`"banner"` or `"api"`).
     /// `false` when it changed nothing.
-    pub fn decide(&mut self, base: &str, choices: &JsValue, source: &str, lang: &str) -> Result<bool, JsValue> {
+    pub fn decide(
+        &mut self,
+        base: &str,
+        choices: &JsValue,
+        source: &str,
+        lang: &str,
+    ) -> Result<bool, JsValue> {
         let base = match base {
             "all" => Grants::ALL,
             "current" => self.souk.grants(),
@@ -175,8 +206,9 @@ impl Handle {
                 pairs.push((name, value));
             }
         }
-        let grants = Grants::from_choices(base, pairs.iter().map(|(name, on)| (name.as_str(), *on)))
-            .map_err(|err: ChoiceError| consent_error(err.to_string()))?;
+        let grants =
+            Grants::from_choices(base, pairs.iter().map(|(name, on)| (name.as_str(), *on)))
+                .map_err(|err: ChoiceError| consent_error(err.to_string()))?;
         let source = Source::parse(source).unwrap_or(Source::Api);
         Ok(self.souk.decide(grants, source, Lang::from_tag(lang).tag()))
     }
@@ -186,22 +218,29 @@ impl Handle {
     /// `false` when it changed nothing.
     #[wasm_bindgen(js_name = decideTcf)]
     pub fn decide_tcf(&mut self, purposes: &JsValue, lang: &str) -> bool {
-        let choices = consent::tcf_choices(|purpose| field(purposes, &purpose.to_string()) == JsValue::TRUE);
-        let grants = Grants::from_choices(self.souk.grants(), choices).unwrap_or(self.souk.grants());
-        self.souk.decide(grants, Source::Tcf, Lang::from_tag(lang).tag())
+        let choices =
+            consent::tcf_choices(|purpose| field(purposes, &purpose.to_string()) == JsValue::TRUE);
+        let grants =
+            Grants::from_choices(self.souk.grants(), choices).unwrap_or(self.souk.grants());
+        self.souk
+            .decide(grants, Source::Tcf, Lang::from_tag(lang).tag())
     }
 
     /// What is due for delivery: an array of `{id, path, body}` for the client to post.
     pub fn flush(&mut self) -> Array {
         let mut outgoing = Outgoing::default();
         self.souk.flush(&mut outgoing);
-        outgoing.0.into_iter().map(|request| {
-            let object = Object::new();
-            let _ = Reflect::set(&object, &"id".into(), &request.id.into());
-            let _ = Reflect::set(&object, &"path".into(), &request.path.into());
-            let _ = Reflect::set(&object, &"body".into(), &request.body.into());
-            JsValue::from(object)
-        }).collect()
+        outgoing
+            .0
+            .into_iter()
+            .map(|request| {
+                let object = Object::new();
+                let _ = Reflect::set(&object, &"id".into(), &request.id.into());
+                let _ = Reflect::set(&object, &"path".into(), &request.path.into());
+                let _ = Reflect::set(&object, &"body".into(), &request.body.into());
+                JsValue::from(object)
+            })
+            .collect()
     }
 
     /// Reports whether request `id` from [`Handle::flush`] was delivered.
@@ -259,14 +298,20 @@ fn convert_properties(event: &str, value: &JsValue) -> Result<Properties, EventE
     if value.is_undefined() || value.is_null() {
         return Ok(Properties::default());
     }
-    let not_object = || EventError::PropertiesNotObject { event: event.to_owned() };
+    let not_object = || EventError::PropertiesNotObject {
+        event: event.to_owned(),
+    };
     if Array::is_array(value) {
         return Err(not_object());
     }
     match convert(value, 0) {
         Ok(Value::Object(properties)) => Ok(properties),
         Ok(_) => Err(not_object()),
-        Err((path, problem)) => Err(EventError::BadProperty { event: event.to_owned(), path, problem }),
+        Err((path, problem)) => Err(EventError::BadProperty {
+            event: event.to_owned(),
+            path,
+            problem,
+        }),
     }
 }
 
@@ -297,16 +342,31 @@ fn convert(value: &JsValue, depth: usize) -> Result<Value, (String, String)> {
     let deep = depth >= MAX_DEPTH;
     let inside = |key: &str, item: &JsValue| {
         convert(item, depth + 1).map_err(|(path, problem)| {
-            let path = if path.is_empty() { key.to_owned() } else { format!("{key}.{path}") };
+            let path = if path.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{key}.{path}")
+            };
             (path, problem)
         })
     };
     if Array::is_array(value) {
-        let items = if deep { Vec::new() } else { Array::from(value).to_vec() };
-        let items = items.iter().enumerate().map(|(i, item)| inside(&i.to_string(), item));
+        let items = if deep {
+            Vec::new()
+        } else {
+            Array::from(value).to_vec()
+        };
+        let items = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| inside(&i.to_string(), item));
         return items.collect::<Result<_, _>>().map(Value::List);
     }
-    let keys = if deep { Vec::new() } else { Object::keys(value.unchecked_ref()).to_vec() };
+    let keys = if deep {
+        Vec::new()
+    } else {
+        Object::keys(value.unchecked_ref()).to_vec()
+    };
     let mut properties = Vec::with_capacity(keys.len());
     for key in keys {
         let key = key.as_string().unwrap_or_default();
