@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --browser
 node scripts/build.mjs
 
+echo "== style: rustfmt and clippy"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p souk --lib --target wasm32-unknown-unknown -- -D warnings
+
 echo "== native: cargo test --workspace"
 cargo test --workspace
 

@@ -89,7 +89,7 @@ async fn read_at_most(mut body: Body, max: usize) -> Result<Vec<u8>, ApiError> {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
-                    "the request body is larger than {} KB ({max} bytes); send fewer messages per request",
+                    "the request body is larger than {} KB ({max} bytes); send a smaller body (fewer messages per batch)",
                     max / 1024
                 ),
             ));

@@ -4,11 +4,12 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use axum::http::HeaderValue;
 use clap::builder::NonEmptyStringValueParser;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
-use crate::{serve, Error};
+use crate::{cors, export, serve, Error};
 
 /// The write key used when none is given: fine on a developer's machine, never in a shop.
 pub const DEMO_WRITE_KEY: &str = "souk_demo_write_key";
@@ -27,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API and the demo storefront.
     Serve(ServeArgs),
+    /// Write out the stored events, in the order received (then by messageId).
+    Events(EventsArgs),
 }
 
 /// Options of `souk-server serve`.
@@ -47,6 +50,11 @@ pub struct ServeArgs {
     /// answer 403 while it is unset.
     #[arg(long, env = "SOUK_SERVER_KEY", hide_env_values = true, value_parser = NonEmptyStringValueParser::new())]
     pub server_key: Option<String>,
+    /// An origin whose pages may call the browser endpoints and read their answers,
+    /// such as `https://shop.example`; repeat the flag or separate origins with commas.
+    /// Without any, every origin may (fine for the demo and localhost).
+    #[arg(long = "allow-origin", value_name = "ORIGIN", env = "SOUK_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = cors::parse_origin)]
+    pub allow_origins: Vec<HeaderValue>,
     /// Directory of the demo storefront, served at `/`.
     #[arg(long, default_value = "www")]
     pub www: PathBuf,
@@ -55,11 +63,37 @@ pub struct ServeArgs {
     pub dist: PathBuf,
 }
 
+/// Options of `souk-server events`.
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// SQLite database file of a souk-server; opened read-only, so `serve` may be
+    /// running on it.
+    #[arg(long, default_value = "souk.db")]
+    pub db: PathBuf,
+    /// The output format.
+    #[arg(long, value_enum)]
+    pub format: Format,
+    /// File to write (replaced if it exists) [default: standard output].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// The export formats of `souk-server events`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// JSON Lines: each stored message as compact JSON, one per line.
+    Jsonl,
+    /// CSV with a header: message_id, type, event, anonymous_id, user_id, timestamp,
+    /// received_at.
+    Csv,
+}
+
 impl Cli {
     /// Runs the chosen subcommand to completion.
     pub async fn run(self) -> Result<(), Error> {
         match self.command {
             Command::Serve(args) => serve::run(args).await,
+            Command::Events(args) => export::run(&args),
         }
     }
 }

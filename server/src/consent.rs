@@ -87,7 +87,7 @@ pub fn parse(body: &Value) -> Result<Record, Invalid> {
 
     let mut kept = body.clone();
     if let Some(object) = kept.as_object_mut() {
-        object.remove("writeKey");
+        object.shift_remove("writeKey");
     }
     Ok(Record {
         consent_id: consent_id.to_owned(),

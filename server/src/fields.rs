@@ -50,23 +50,34 @@ pub fn quote(value: &Value) -> String {
 #[derive(Debug)]
 pub struct Fields<'a> {
     object: &'a Map<String, Value>,
+    /// What the paths of its fields start with (empty: their bare names).
     path: String,
+    /// What errors about the object as a whole call it.
+    name: String,
 }
 
 impl<'a> Fields<'a> {
     /// The fields of `value`, which must be an object; `path` names it in errors
-    /// (empty for the body itself).
+    /// (empty for the body itself, which errors then call `body`).
     pub fn of(value: &'a Value, path: impl Into<String>) -> Result<Fields<'a>> {
         let path = path.into();
+        let name = if path.is_empty() { "body" } else { &path }.to_owned();
+        Fields::read(value, path, name)
+    }
+
+    /// The fields of `value`, which must be an object, named by their bare names in
+    /// errors; errors about the object as a whole call it `name`.
+    pub fn top(value: &'a Value, name: &str) -> Result<Fields<'a>> {
+        Fields::read(value, String::new(), name.to_owned())
+    }
+
+    fn read(value: &'a Value, path: String, name: String) -> Result<Fields<'a>> {
         match value {
-            Value::Object(object) => Ok(Fields { object, path }),
-            other => {
-                let problem = format!("must be a JSON object, got {}", quote(other));
-                Err(Invalid::new(
-                    if path.is_empty() { "body" } else { &path },
-                    problem,
-                ))
-            }
+            Value::Object(object) => Ok(Fields { object, path, name }),
+            other => Err(Invalid::new(
+                name,
+                format!("must be a JSON object, got {}", quote(other)),
+            )),
         }
     }
 
@@ -81,7 +92,7 @@ impl<'a> Fields<'a> {
 
     /// An error about this object as a whole.
     pub fn invalid(&self, problem: impl Into<String>) -> Invalid {
-        Invalid::new(self.path.clone(), problem)
+        Invalid::new(self.name.clone(), problem)
     }
 
     /// An error about field `name`.
@@ -266,6 +277,17 @@ mod tests {
             err(Fields::of(&json!([1, 2]), "")),
             "body: must be a JSON object, got [1,2]"
         );
+        assert_eq!(
+            err(Fields::top(&json!(null), "message")),
+            "message: must be a JSON object, got null"
+        );
+        let body = json!({ "at": 1 });
+        let f = Fields::top(&body, "message").unwrap();
+        assert_eq!(
+            err(f.date_time("at")),
+            "at: must be an RFC 3339 date-time, got 1"
+        );
+        assert_eq!(err(Err::<(), _>(f.invalid("is odd"))), "message: is odd");
         let body = json!({ "n": "x".repeat(200) });
         let f = Fields::of(&body, "").unwrap();
         let message = err(f.bool("n"));

@@ -3,22 +3,21 @@
 //! Every `/v1` answer is JSON, errors included: `{"error": message}` for an unknown
 //! path (404), a wrong method (405, with `Allow`), a refused body or key (4xx), and a
 //! database failure (5xx). Handlers stay thin: the checks live in [`ingest`],
-//! [`consent`], [`auth`] and [`body`].
+//! [`consent`], [`auth`], [`body`] and [`cors`].
 
 use std::convert::Infallible;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRef, Path as UrlPath, State};
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, MethodRouter};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::{Any, CorsLayer};
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeader;
@@ -26,9 +25,11 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::{Keys, ServerKey, WriteAuth};
 use crate::body::JsonBody;
+use crate::cors::{self, AllowedOrigins};
 use crate::fields::Invalid;
+use crate::ingest::{self, Event, Stored};
 use crate::store::{self, Store};
-use crate::{consent, datetime, ingest};
+use crate::{consent, datetime};
 
 /// What the handlers share: the database and the keys.
 #[derive(Clone)]
@@ -52,46 +53,49 @@ impl FromRef<AppState> for Arc<Keys> {
 }
 
 /// Builds the application: the API on top of the static `dist` and `www` directories.
-pub fn router(store: Arc<Store>, keys: Keys, www: &Path, dist: &Path) -> Router {
+/// `origins` are the pages that may read the browser endpoints' answers.
+pub fn router(
+    store: Arc<Store>,
+    keys: Keys,
+    origins: AllowedOrigins,
+    www: &Path,
+    dist: &Path,
+) -> Router {
     let state = AppState {
         store,
         keys: Arc::new(keys),
     };
-    Router::new()
+    let browser_post = |route| browser_post(route, &origins);
+    let mut api = Router::new()
         .route("/health", get(health))
         .route("/v1/batch", browser_post(post(batch)))
-        .route("/v1/consent", browser_post(post(consent_post)))
-        .route(
-            "/v1/consent/{consent_id}",
-            get(consent_proof).fallback(method_not_allowed),
-        )
-        .route("/v1", any(unknown_api))
-        .route("/v1/{*rest}", any(unknown_api))
-        .with_state(state)
-        .nest_service("/dist", files(dist))
-        .fallback_service(files(www))
-        .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .route("/v1/consent", browser_post(post(consent_post)));
+    for &kind in ingest::TYPES {
+        let call = post(move |store, auth, body| single(kind, store, auth, body));
+        api = api.route(&format!("/v1/{kind}"), browser_post(call));
+    }
+    api.route(
+        "/v1/consent/{consent_id}",
+        get(consent_proof).fallback(method_not_allowed),
+    )
+    .route("/v1", any(unknown_api))
+    .route("/v1/{*rest}", any(unknown_api))
+    .with_state(state)
+    .nest_service("/dist", files(dist))
+    .fallback_service(files(www))
+    .layer(CompressionLayer::new())
+    .layer(TraceLayer::new_for_http())
 }
 
-/// A POST endpoint that the plugin calls from the shop's pages: any origin may call it
-/// (the write key is public), and its body may be gzip.
-fn browser_post(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::POST, Method::OPTIONS])
-        .allow_headers([
-            header::CONTENT_TYPE,
-            header::AUTHORIZATION,
-            header::CONTENT_ENCODING,
-        ])
-        .max_age(Duration::from_secs(24 * 60 * 60));
+/// A POST endpoint that the plugin calls from the shop's pages: CORS for `origins`
+/// (the write key is public), and a body that may be gzip.
+fn browser_post(route: MethodRouter<AppState>, origins: &AllowedOrigins) -> MethodRouter<AppState> {
     // Unknown encodings go through to `JsonBody`, which refuses them as JSON.
     let inflate = RequestDecompressionLayer::new().pass_through_unaccepted(true);
     route
         .fallback(method_not_allowed)
         .layer::<_, Infallible>(inflate)
-        .layer(cors)
+        .layer(middleware::from_fn_with_state(origins.clone(), cors::layer))
 }
 
 /// Serves the files under `dir` (`index.html` for a directory), to be revalidated on
@@ -168,24 +172,58 @@ async fn health(State(store): State<Arc<Store>>) -> Result<Json<Value>, ApiError
     }
 }
 
-/// `POST /v1/batch`: stores a Segment batch exactly once per `messageId` and answers
-/// `{"success": true, "accepted": N, "duplicates": M}` once it is committed.
+/// `POST /v1/batch`: stores the valid messages of a Segment batch exactly once per
+/// `messageId` and, once they are committed, answers
+/// `{"success": true, "accepted": N, "duplicates": M, "rejected"?: [...]}`, where
+/// `rejected` lists the invalid messages as `{"index", "messageId"?, "error"}`.
 async fn batch(
     State(store): State<Arc<Store>>,
     auth: WriteAuth,
     JsonBody(body): JsonBody<{ ingest::MAX_BODY_BYTES }>,
 ) -> Result<Json<Value>, ApiError> {
     auth.confirm(&body)?;
-    let events = ingest::parse_batch(&body)?;
-    let received_at = datetime::now();
-    let stored = store
-        .write(move |conn| Ok(ingest::insert(conn, &events, &received_at)?))
-        .await?;
-    Ok(Json(json!({
+    let ingest::Batch { events, rejected } = ingest::parse_batch(&body)?;
+    let stored = store_events(&store, events).await?;
+    let mut answer = json!({
         "success": true,
         "accepted": stored.accepted,
         "duplicates": stored.duplicates,
-    })))
+    });
+    if let Some(first) = rejected.first() {
+        tracing::info!(count = rejected.len(), first = %first.error, "refused messages of a batch");
+        answer["rejected"] = rejected.iter().map(ingest::Rejected::to_json).collect();
+    }
+    Ok(Json(answer))
+}
+
+/// `POST /v1/{type}` (track, page, identify, alias, screen, group): stores one message
+/// exactly once and answers `{"success": true}` once it is committed, with
+/// `"duplicate": true` if its `messageId` was already stored.
+async fn single(
+    kind: &'static str,
+    State(store): State<Arc<Store>>,
+    auth: WriteAuth,
+    JsonBody(body): JsonBody<{ ingest::MAX_MESSAGE_BODY_BYTES }>,
+) -> Result<Json<Value>, ApiError> {
+    auth.confirm(&body)?;
+    let event = ingest::parse_single(&body, kind)?;
+    let stored = store_events(&store, vec![event]).await?;
+    let mut answer = json!({ "success": true });
+    if stored.duplicates > 0 {
+        answer["duplicate"] = json!(true);
+    }
+    Ok(Json(answer))
+}
+
+/// Stores `events` in one write job (nothing to wait for when there are none).
+async fn store_events(store: &Store, events: Vec<Event>) -> Result<Stored, ApiError> {
+    if events.is_empty() {
+        return Ok(Stored::default());
+    }
+    let received_at = datetime::now();
+    Ok(store
+        .write(move |conn| Ok(ingest::insert(conn, &events, &received_at)?))
+        .await?)
 }
 
 /// `POST /v1/consent`: appends a version of a consent record and answers

@@ -1,12 +1,14 @@
-//! `POST /v1/batch`: Segment HTTP tracking API batches, checked and stored exactly once.
+//! Segment HTTP tracking API messages, checked and stored exactly once.
 //!
-//! A batch is `{"batch": [message, ...], "sentAt"?: date-time, "writeKey"?: key}`. Every
-//! message is checked before any is stored, so a batch is stored whole or not at all;
-//! a message whose `messageId` is already stored is counted as a duplicate and left as
-//! it was.
+//! `POST /v1/batch` takes `{"batch": [message, ...], "sentAt"?: date-time, "writeKey"?:
+//! key}`. Each message is checked on its own: the valid ones are stored and the invalid
+//! ones reported back with their index, so that a client drops them instead of
+//! retrying them forever. `POST /v1/track` and the other single-message calls take
+//! one message as the body. A message whose `messageId` is already stored is counted
+//! as a duplicate and left as it was.
 
 use rusqlite::Connection;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::fields::{quote, Fields, Invalid};
 
@@ -15,6 +17,10 @@ pub const MAX_BODY_BYTES: usize = 500 * 1024;
 
 /// The largest message, as compact JSON: Segment's 32 KB.
 pub const MAX_MESSAGE_BYTES: usize = 32 * 1024;
+
+/// The largest single-message body, after decompression: room for a message at
+/// [`MAX_MESSAGE_BYTES`] sent with indentation.
+pub const MAX_MESSAGE_BODY_BYTES: usize = 64 * 1024;
 
 /// The most messages in one batch.
 pub const MAX_MESSAGES: usize = 1000;
@@ -47,8 +53,42 @@ pub struct Event {
     pub body: String,
 }
 
-/// Checks a batch body. The first problem found refuses the whole batch.
-pub fn parse_batch(body: &Value) -> Result<Vec<Event>, Invalid> {
+/// A checked batch: the messages to store, and the ones refused.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The valid messages, in batch order.
+    pub events: Vec<Event>,
+    /// The invalid messages, in batch order.
+    pub rejected: Vec<Rejected>,
+}
+
+/// A message of a batch that was refused, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// Its position in the batch, from 0.
+    pub index: usize,
+    /// Its `messageId`, if it has a string one.
+    pub message_id: Option<String>,
+    /// What is wrong with it; field paths are relative to the message.
+    pub error: Invalid,
+}
+
+impl Rejected {
+    /// `{"index": i, "messageId"?: id, "error": message}`, as the batch answer lists it.
+    pub fn to_json(&self) -> Value {
+        let mut entry = serde_json::Map::new();
+        entry.insert("index".to_owned(), json!(self.index));
+        if let Some(id) = &self.message_id {
+            entry.insert("messageId".to_owned(), json!(id));
+        }
+        entry.insert("error".to_owned(), json!(self.error.to_string()));
+        Value::Object(entry)
+    }
+}
+
+/// Checks a batch body. A problem with the body itself refuses the whole request; a
+/// problem with a message only refuses that message.
+pub fn parse_batch(body: &Value) -> Result<Batch, Invalid> {
     let top = Fields::of(body, "")?;
     top.optional_date_time("sentAt")?;
     let batch = top.required("batch")?;
@@ -67,16 +107,56 @@ pub fn parse_batch(body: &Value) -> Result<Vec<Event>, Invalid> {
             ),
         ));
     }
-    messages
-        .iter()
-        .enumerate()
-        .map(|(i, message)| parse_message(message, &format!("batch[{i}]")))
-        .collect()
+    let mut checked = Batch::default();
+    for (index, message) in messages.iter().enumerate() {
+        match parse_message(message, "message") {
+            Ok(event) => checked.events.push(event),
+            Err(error) => checked.rejected.push(Rejected {
+                index,
+                message_id: message
+                    .get("messageId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                error,
+            }),
+        }
+    }
+    Ok(checked)
 }
 
-/// Checks one message found at `path`.
-pub fn parse_message(message: &Value, path: &str) -> Result<Event, Invalid> {
-    let fields = Fields::of(message, path)?;
+/// Checks the body of a single-message call such as `POST /v1/track`, whose path gives
+/// the `type` (a `type` in the body must agree). What is stored is the body with its
+/// `type` filled in and its `writeKey` taken out.
+pub fn parse_single(body: &Value, kind: &'static str) -> Result<Event, Invalid> {
+    let mut object = body.as_object().cloned().ok_or_else(|| {
+        Invalid::new(
+            "body",
+            format!("must be a JSON object, got {}", quote(body)),
+        )
+    })?;
+    object.shift_remove("writeKey");
+    match object.get("type") {
+        None | Some(Value::Null) => {
+            object.shift_insert(0, "type".to_owned(), json!(kind));
+        }
+        Some(Value::String(given)) if given == kind => {}
+        Some(other) => {
+            return Err(Invalid::new(
+                "type",
+                format!(
+                    "must be \"{kind}\" (or left out) at /v1/{kind}, got {}",
+                    quote(other)
+                ),
+            ))
+        }
+    }
+    parse_message(&Value::Object(object), "body")
+}
+
+/// Checks one message. Its fields are named bare in errors; `name` is what errors about
+/// the message as a whole call it.
+pub fn parse_message(message: &Value, name: &str) -> Result<Event, Invalid> {
+    let fields = Fields::top(message, name)?;
     let body = message.to_string();
     if body.len() > MAX_MESSAGE_BYTES {
         return Err(fields.invalid(format!(
@@ -85,6 +165,12 @@ pub fn parse_message(message: &Value, path: &str) -> Result<Event, Invalid> {
         )));
     }
     let kind = fields.one_of("type", TYPES)?;
+    if fields.get("messageId").is_none() {
+        return Err(fields.invalid_field(
+            "messageId",
+            "is required: souk stores each message exactly once by its messageId, so give every message a unique one (Segment's libraries do)",
+        ));
+    }
     let message_id = fields.required_str("messageId", MAX_ID_CHARS)?;
     let timestamp = fields.date_time("timestamp")?;
     let anonymous_id = fields.optional_str("anonymousId", MAX_ID_CHARS)?;
@@ -134,7 +220,7 @@ fn required_for<'a>(
 }
 
 /// What storing a batch did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Stored {
     /// Messages newly stored.
     pub accepted: usize,
@@ -184,7 +270,7 @@ mod tests {
 
     #[test]
     fn a_track_message_is_read_with_its_unknown_fields() {
-        let event = parse_message(&track(), "batch[0]").unwrap();
+        let event = parse_message(&track(), "message").unwrap();
         assert_eq!(event.kind, "track");
         assert_eq!(event.event.as_deref(), Some("Product Viewed"));
         assert_eq!(event.timestamp, "2024-05-01T10:00:00.000Z");
@@ -210,13 +296,53 @@ mod tests {
     }
 
     #[test]
-    fn the_first_problem_names_its_message() {
+    fn each_message_is_checked_on_its_own() {
         let mut bad = track();
+        bad["messageId"] = json!("m2");
         bad["timestamp"] = json!("yesterday");
-        let err = parse_batch(&json!({"batch": [track(), bad]})).unwrap_err();
+        let batch = parse_batch(&json!({"batch": [track(), bad, 7]})).unwrap();
+        assert_eq!(batch.events.len(), 1);
+        assert_eq!(
+            batch
+                .rejected
+                .iter()
+                .map(Rejected::to_json)
+                .collect::<Vec<_>>(),
+            [
+                json!({"index": 1, "messageId": "m2",
+                       "error": r#"timestamp: must be an RFC 3339 date-time, got "yesterday""#}),
+                json!({"index": 2, "error": "message: must be a JSON object, got 7"}),
+            ]
+        );
+        let err = parse_batch(&json!({"batch": [track()], "sentAt": 1})).unwrap_err();
         assert_eq!(
             err.to_string(),
-            r#"batch[1].timestamp: must be an RFC 3339 date-time, got "yesterday""#
+            "sentAt: must be an RFC 3339 date-time, got 1"
+        );
+    }
+
+    #[test]
+    fn a_single_message_takes_its_type_from_the_path() {
+        let mut body = track();
+        body.as_object_mut().unwrap().shift_remove("type");
+        body["writeKey"] = json!("wk");
+        let event = parse_single(&body, "track").unwrap();
+        let stored: Value = serde_json::from_str(&event.body).unwrap();
+        assert_eq!(stored, track());
+        assert_eq!(parse_single(&track(), "track").unwrap(), event);
+        assert_eq!(
+            parse_single(&track(), "page").unwrap_err().to_string(),
+            r#"type: must be "page" (or left out) at /v1/page, got "track""#
+        );
+        body.as_object_mut().unwrap().shift_remove("messageId");
+        let err = parse_single(&body, "track").unwrap_err().to_string();
+        assert!(
+            err.starts_with("messageId: is required: souk stores each message exactly once"),
+            "{err}"
+        );
+        assert_eq!(
+            parse_single(&json!([]), "track").unwrap_err().to_string(),
+            "body: must be a JSON object, got []"
         );
     }
 
@@ -225,7 +351,9 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(include_str!("../migrations/0001_events.sql"))
             .unwrap();
-        let events = parse_batch(&json!({"batch": [track(), track()]})).unwrap();
+        let events = parse_batch(&json!({"batch": [track(), track()]}))
+            .unwrap()
+            .events;
         let stored = insert(&conn, &events, "2024-05-01T10:00:01.000Z").unwrap();
         assert_eq!(
             stored,

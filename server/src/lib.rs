@@ -11,7 +11,9 @@ pub mod auth;
 pub mod body;
 pub mod cli;
 pub mod consent;
+pub mod cors;
 pub mod datetime;
+pub mod export;
 pub mod fields;
 pub mod http;
 pub mod ingest;
@@ -44,4 +46,12 @@ pub enum Error {
     /// The HTTP server stopped with an error.
     #[error("the HTTP server failed: {0}")]
     Serve(io::Error),
+    /// An export could not be written.
+    #[error("cannot write the events to {to}: {source}")]
+    Output {
+        /// The file, or standard output.
+        to: String,
+        /// What the operating system said.
+        source: io::Error,
+    },
 }

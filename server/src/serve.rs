@@ -12,6 +12,7 @@ use tracing::{info, warn};
 
 use crate::auth::Keys;
 use crate::cli::{ServeArgs, DEMO_WRITE_KEY};
+use crate::cors::AllowedOrigins;
 use crate::store::{Store, SCHEMA_VERSION};
 use crate::{http, Error};
 
@@ -25,6 +26,16 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
         warn!(
             "using the demo write key `{DEMO_WRITE_KEY}`; a real shop must set its own with --write-key or SOUK_WRITE_KEY"
         );
+    }
+    if args.allow_origins.is_empty() {
+        info!("no --allow-origin set: pages of any origin may call the browser endpoints (fine for the demo and localhost; a shop should list its own)");
+    } else {
+        let origins: Vec<_> = args
+            .allow_origins
+            .iter()
+            .map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned())
+            .collect();
+        info!(origins = %origins.join(", "), "only these origins may call the browser endpoints");
     }
     if args.server_key.is_none() {
         info!("no server key set; the merchant endpoints answer 403 until --server-key or SOUK_SERVER_KEY is given");
@@ -51,7 +62,8 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
         args.write_key.unwrap_or_else(|| DEMO_WRITE_KEY.to_owned()),
         args.server_key,
     );
-    let app = http::router(Arc::clone(&store), keys, &args.www, &args.dist);
+    let origins = AllowedOrigins::new(args.allow_origins);
+    let app = http::router(Arc::clone(&store), keys, origins, &args.www, &args.dist);
 
     {
         // Scripts read this line for the port; a closed stdout must not stop the server.

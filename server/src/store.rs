@@ -60,6 +60,18 @@ pub enum Error {
         /// The journal mode SQLite kept.
         mode: String,
     },
+    /// The database file to read does not exist.
+    #[error("the database {path} does not exist (check --db)")]
+    Missing {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The file is a SQLite database that souk-server never set up.
+    #[error("{path} is not a souk-server database (its schema version is 0); point --db at the file `souk-server serve` uses")]
+    NotSouk {
+        /// The database file.
+        path: PathBuf,
+    },
     /// The file was written by a newer souk-server.
     #[error("the database {path} has schema version {found}, newer than the {SCHEMA_VERSION} this souk-server knows; upgrade souk-server or point --db at another file")]
     TooNew {
@@ -238,6 +250,31 @@ impl Store {
             }
             _ => tracing::error!("the database writer thread panicked; queued writes were lost"),
         }
+    }
+}
+
+/// Opens an existing souk-server database read-only, for reading beside a running
+/// `serve` (WAL lets both work at once).
+pub fn open_read_only(path: &Path) -> Result<Connection> {
+    if !path.is_file() {
+        return Err(Error::Missing {
+            path: path.to_owned(),
+        });
+    }
+    let open_error = |source| Error::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let conn = open_reader(path).map_err(open_error)?;
+    match schema_version(&conn).map_err(open_error)? {
+        0 => Err(Error::NotSouk {
+            path: path.to_owned(),
+        }),
+        found if found > SCHEMA_VERSION => Err(Error::TooNew {
+            path: path.to_owned(),
+            found,
+        }),
+        _ => Ok(conn),
     }
 }
 

@@ -1,5 +1,6 @@
-//! `POST /v1/batch`, Segment's HTTP tracking API: what is stored, exactly once, and
-//! every way a batch is refused.
+//! `POST /v1/batch`, Segment's HTTP tracking API: what is stored, exactly once; every
+//! way a message is rejected while its valid neighbours are stored; and every way a
+//! whole request is refused.
 
 mod common;
 
@@ -173,11 +174,6 @@ fn concurrent_posts_land_exactly_once() {
     );
 }
 
-/// A batch of a good message followed by `bad`.
-fn with_bad(bad: Value) -> Value {
-    json!({ "batch": [track("good"), bad] })
-}
-
 /// `track("bad")` with `field` set to `value` (removed if `value` is None).
 fn bad_track(field: &str, value: Option<Value>) -> Value {
     let mut message = track("bad");
@@ -190,92 +186,195 @@ fn bad_track(field: &str, value: Option<Value>) -> Value {
     message
 }
 
-#[test]
-fn each_invalid_message_refuses_the_whole_batch_with_the_field_named() {
-    let site = Site::new();
-    let server = site.start();
+/// Invalid messages, each with the error the batch answer gives for it.
+fn invalid_messages() -> Vec<(Value, String)> {
     let mut huge = track("bad");
     huge["properties"]["blob"] = json!("x".repeat(33_000));
     let huge_len = huge.to_string().len();
+    vec![
+        (
+            bad_track("timestamp", Some(json!("yesterday"))),
+            r#"timestamp: must be an RFC 3339 date-time, got "yesterday""#.into(),
+        ),
+        (
+            bad_track("timestamp", Some(json!(1714557600000u64))),
+            "timestamp: must be an RFC 3339 date-time, got 1714557600000".into(),
+        ),
+        (bad_track("timestamp", None), "timestamp: is required".into()),
+        (bad_track("type", None), "type: is required".into()),
+        (
+            bad_track("type", Some(json!("click"))),
+            r#"type: must be one of track, page, identify, alias, screen, group, got "click""#.into(),
+        ),
+        (
+            bad_track("messageId", None),
+            "messageId: is required: souk stores each message exactly once by its messageId, so give every message a unique one (Segment's libraries do)".into(),
+        ),
+        (bad_track("messageId", Some(json!(""))), "messageId: must not be empty".into()),
+        (
+            bad_track("messageId", Some(json!("m".repeat(101)))),
+            "messageId: is 101 characters long; the limit is 100".into(),
+        ),
+        (bad_track("messageId", Some(json!(42))), "messageId: must be a string, got 42".into()),
+        (bad_track("anonymousId", None), "message: needs an anonymousId or a userId".into()),
+        (
+            bad_track("anonymousId", Some(json!("a".repeat(101)))),
+            "anonymousId: is 101 characters long; the limit is 100".into(),
+        ),
+        (bad_track("userId", Some(json!(7))), "userId: must be a string, got 7".into()),
+        (bad_track("event", None), "event: is required for track calls".into()),
+        (bad_track("event", Some(json!(""))), "event: must not be empty".into()),
+        (
+            bad_track("properties", Some(json!([1, 2]))),
+            "properties: must be an object, got [1,2]".into(),
+        ),
+        (
+            bad_track("context", Some(json!("ar-SA"))),
+            r#"context: must be an object, got "ar-SA""#.into(),
+        ),
+        (
+            json!({ "type": "identify", "messageId": "bad", "userId": "u",
+                    "timestamp": "2024-05-01T10:00:00Z", "traits": true }),
+            "traits: must be an object, got true".into(),
+        ),
+        (
+            json!({ "type": "alias", "messageId": "bad", "userId": "u",
+                    "timestamp": "2024-05-01T10:00:00Z" }),
+            "previousId: is required for alias calls".into(),
+        ),
+        (
+            json!({ "type": "alias", "messageId": "bad", "anonymousId": "a",
+                    "previousId": "p", "timestamp": "2024-05-01T10:00:00Z" }),
+            "userId: is required for alias calls".into(),
+        ),
+        (
+            json!({ "type": "group", "messageId": "bad", "userId": "u",
+                    "timestamp": "2024-05-01T10:00:00Z" }),
+            "groupId: is required for group calls".into(),
+        ),
+        (json!("hello"), r#"message: must be a JSON object, got "hello""#.into()),
+        (json!(null), "message: must be a JSON object, got null".into()),
+        (huge, format!("message: is {huge_len} bytes as JSON; the limit is 32768")),
+    ]
+}
+
+/// What the batch answer says about `bad` at `index`: its string `messageId`, if any.
+fn rejection(index: usize, bad: &Value, error: &str) -> Value {
+    let mut entry = json!({ "index": index, "error": error });
+    if let Some(id) = bad.get("messageId").and_then(Value::as_str) {
+        entry["messageId"] = json!(id);
+    }
+    entry
+}
+
+#[test]
+fn each_invalid_message_is_rejected_alone_with_the_field_named() {
+    let site = Site::new();
+    let server = site.start();
+    for (i, (bad, expected)) in invalid_messages().into_iter().enumerate() {
+        let (before, after) = (format!("before-{i}"), format!("after-{i}"));
+        let reply = server.post_json(
+            "/v1/batch",
+            &json!({ "batch": [track(&before), bad, track(&after)] }),
+        );
+        assert_eq!(reply.status, 200, "{expected}");
+        assert_eq!(
+            reply.json(),
+            json!({
+                "success": true, "accepted": 2, "duplicates": 0,
+                "rejected": [rejection(1, &bad, &expected)],
+            })
+        );
+        // The valid neighbours are stored, the invalid message is not.
+        let ids: Vec<Value> = site
+            .rows(&format!(
+                "SELECT message_id FROM events WHERE message_id IN ('{before}', '{after}', 'bad')"
+            ))
+            .into_iter()
+            .map(|row| row["message_id"].clone())
+            .collect();
+        assert_eq!(ids.len(), 2, "{expected}: {ids:?}");
+        assert!(!ids.contains(&json!("bad")), "{expected}");
+    }
+    assert_eq!(site.events(), 2 * invalid_messages().len() as i64);
+}
+
+#[test]
+fn a_batch_reports_every_invalid_message_by_index() {
+    let site = Site::new();
+    let server = site.start();
+    let cases = invalid_messages();
+    // good-0, bad, good-1, bad, ...: the bad ones sit at the odd indexes.
+    let batch: Vec<Value> = cases
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (bad, _))| [track(&format!("good-{i}")), bad.clone()])
+        .collect();
+    let reply = server.post_json("/v1/batch", &json!({ "batch": batch }));
+    let expected: Vec<Value> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (bad, error))| rejection(2 * i + 1, bad, error))
+        .collect();
+    assert_eq!(
+        reply.json(),
+        json!({
+            "success": true, "accepted": cases.len(), "duplicates": 0,
+            "rejected": expected,
+        })
+    );
+    assert_eq!(site.events(), cases.len() as i64);
+
+    // A batch of invalid messages only stores nothing and still succeeds, so the
+    // client drops them.
+    let reply = server.post_json(
+        "/v1/batch",
+        &json!({ "batch": [bad_track("event", None), 7] }),
+    );
+    assert_eq!(
+        reply.json(),
+        json!({
+            "success": true, "accepted": 0, "duplicates": 0,
+            "rejected": [
+                { "index": 0, "messageId": "bad", "error": "event: is required for track calls" },
+                { "index": 1, "error": "message: must be a JSON object, got 7" },
+            ],
+        })
+    );
+    // Once fixed, the message goes through under the same messageId.
+    let reply = server.post_json("/v1/batch", &json!({ "batch": [track("bad")] }));
+    assert_eq!(
+        reply.json(),
+        json!({ "success": true, "accepted": 1, "duplicates": 0 })
+    );
+    assert_eq!(site.events(), cases.len() as i64 + 1);
+}
+
+#[test]
+fn a_bad_batch_body_is_still_refused_whole() {
+    let site = Site::new();
+    let server = site.start();
     let cases: Vec<(Value, String)> = vec![
         (
-            with_bad(bad_track("timestamp", Some(json!("yesterday")))),
-            r#"batch[1].timestamp: must be an RFC 3339 date-time, got "yesterday""#.into(),
+            json!({ "sentAt": "2024-05-01T10:00:00Z" }),
+            "batch: is required".into(),
         ),
+        (json!({ "batch": null }), "batch: is required".into()),
         (
-            with_bad(bad_track("timestamp", Some(json!(1714557600000u64)))),
-            "batch[1].timestamp: must be an RFC 3339 date-time, got 1714557600000".into(),
+            json!({ "batch": { "0": {} } }),
+            r#"batch: must be an array of messages, got {"0":{}}"#.into(),
         ),
-        (with_bad(bad_track("timestamp", None)), "batch[1].timestamp: is required".into()),
-        (with_bad(bad_track("type", None)), "batch[1].type: is required".into()),
-        (
-            with_bad(bad_track("type", Some(json!("click")))),
-            r#"batch[1].type: must be one of track, page, identify, alias, screen, group, got "click""#.into(),
-        ),
-        (with_bad(bad_track("messageId", None)), "batch[1].messageId: is required".into()),
-        (with_bad(bad_track("messageId", Some(json!("")))), "batch[1].messageId: must not be empty".into()),
-        (
-            with_bad(bad_track("messageId", Some(json!("m".repeat(101))))),
-            "batch[1].messageId: is 101 characters long; the limit is 100".into(),
-        ),
-        (
-            with_bad(bad_track("messageId", Some(json!(42)))),
-            "batch[1].messageId: must be a string, got 42".into(),
-        ),
-        (
-            with_bad(bad_track("anonymousId", None)),
-            "batch[1]: needs an anonymousId or a userId".into(),
-        ),
-        (
-            with_bad(bad_track("anonymousId", Some(json!("a".repeat(101))))),
-            "batch[1].anonymousId: is 101 characters long; the limit is 100".into(),
-        ),
-        (
-            with_bad(bad_track("userId", Some(json!(7)))),
-            "batch[1].userId: must be a string, got 7".into(),
-        ),
-        (with_bad(bad_track("event", None)), "batch[1].event: is required for track calls".into()),
-        (with_bad(bad_track("event", Some(json!("")))), "batch[1].event: must not be empty".into()),
-        (
-            with_bad(bad_track("properties", Some(json!([1, 2])))),
-            "batch[1].properties: must be an object, got [1,2]".into(),
-        ),
-        (
-            with_bad(bad_track("context", Some(json!("ar-SA")))),
-            r#"batch[1].context: must be an object, got "ar-SA""#.into(),
-        ),
-        (
-            with_bad(json!({ "type": "identify", "messageId": "bad", "userId": "u",
-                             "timestamp": "2024-05-01T10:00:00Z", "traits": true })),
-            "batch[1].traits: must be an object, got true".into(),
-        ),
-        (
-            with_bad(json!({ "type": "alias", "messageId": "bad", "userId": "u",
-                             "timestamp": "2024-05-01T10:00:00Z" })),
-            "batch[1].previousId: is required for alias calls".into(),
-        ),
-        (
-            with_bad(json!({ "type": "alias", "messageId": "bad", "anonymousId": "a",
-                             "previousId": "p", "timestamp": "2024-05-01T10:00:00Z" })),
-            "batch[1].userId: is required for alias calls".into(),
-        ),
-        (
-            with_bad(json!({ "type": "group", "messageId": "bad", "userId": "u",
-                             "timestamp": "2024-05-01T10:00:00Z" })),
-            "batch[1].groupId: is required for group calls".into(),
-        ),
-        (with_bad(json!("hello")), r#"batch[1]: must be a JSON object, got "hello""#.into()),
-        (
-            with_bad(huge),
-            format!("batch[1]: is {huge_len} bytes as JSON; the limit is 32768"),
-        ),
-        (json!({ "sentAt": "2024-05-01T10:00:00Z" }), "batch: is required".into()),
-        (json!({ "batch": { "0": {} } }), r#"batch: must be an array of messages, got {"0":{}}"#.into()),
         (
             json!({ "batch": [track("good")], "sentAt": "now" }),
             r#"sentAt: must be an RFC 3339 date-time, got "now""#.into(),
         ),
-        (json!([track("good")]), format!("body: must be a JSON object, got {}…", &json!([track("good")]).to_string()[..59])),
+        (
+            json!([track("good")]),
+            format!(
+                "body: must be a JSON object, got {}…",
+                &json!([track("good")]).to_string()[..59]
+            ),
+        ),
         (
             json!({ "batch": (0..1001).map(|i| track(&format!("m{i}"))).collect::<Vec<_>>() }),
             "batch: has 1001 messages; the limit is 1000".into(),
@@ -286,14 +385,6 @@ fn each_invalid_message_refuses_the_whole_batch_with_the_field_named() {
         assert_eq!(reply.error(400), expected);
         assert_eq!(site.events(), 0, "a refused batch stored rows: {expected}");
     }
-    // The good message alone goes through.
-    assert_eq!(
-        server
-            .post_json("/v1/batch", &json!({ "batch": [track("good")] }))
-            .status,
-        200
-    );
-    assert_eq!(site.events(), 1);
 }
 
 #[test]
@@ -516,7 +607,7 @@ fn a_body_over_500_kb_is_413() {
     let message = server.post("/v1/batch", &headers, &body).error(413);
     assert_eq!(
         message,
-        "the request body is larger than 500 KB (512000 bytes); send fewer messages per request"
+        "the request body is larger than 500 KB (512000 bytes); send a smaller body (fewer messages per batch)"
     );
 
     // The limit holds after decompression: a small gzip of a big body.

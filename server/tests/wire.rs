@@ -15,8 +15,16 @@ fn the_core_s_proof_and_batch_are_accepted_and_stored() {
     let site = Site::new();
     let server = site.start();
     let config = Config::new(Some(DEMO_KEY), None).unwrap();
-    let clock = ManualClock { now_ms: 1_764_067_097_123 };
-    let mut souk = Souk::new(config, clock, SeededRng::new(9), MemoryStorage::default(), false);
+    let clock = ManualClock {
+        now_ms: 1_764_067_097_123,
+    };
+    let mut souk = Souk::new(
+        config,
+        clock,
+        SeededRng::new(9),
+        MemoryStorage::default(),
+        false,
+    );
     souk.decide(Grants::ALL, Source::Banner, "ar");
     let props = Properties(vec![
         ("product_id".into(), Value::Text("p001".into())),
@@ -32,13 +40,20 @@ fn the_core_s_proof_and_batch_are_accepted_and_stored() {
     let mut paths = Vec::new();
     for request in &transport.sent {
         let reply = server.post(&request.path, &plain, &request.body);
-        assert_eq!(reply.status, 200, "{} answered {}", request.path, String::from_utf8_lossy(&reply.body));
+        assert_eq!(
+            reply.status,
+            200,
+            "{} answered {}",
+            request.path,
+            String::from_utf8_lossy(&reply.body)
+        );
         paths.push(request.path.as_str());
     }
     assert_eq!(paths, ["/v1/consent", "/v1/batch"]);
     assert_eq!(site.consents(), 1);
     assert_eq!(site.events(), 2);
-    let stored = site.rows("SELECT type, event, anonymous_id FROM events ORDER BY timestamp, type DESC");
+    let stored =
+        site.rows("SELECT type, event, anonymous_id FROM events ORDER BY timestamp, type DESC");
     assert_eq!(stored[0]["event"], "Product Added");
     assert_eq!(stored[0]["anonymous_id"], souk.anonymous_id());
     assert_eq!(stored[1]["type"], "page");

@@ -11,8 +11,12 @@ const RETRY_MS = [1000, 2000, 5000, 15000, 60000];
  * 408 and 429: retrying cannot help, so it is dropped and reported); or to retry,
  * after `Retry-After` when the server gave one.
  */
-function verdict(response) {
-  if (response.ok) return { done: true };
+async function verdict(response) {
+  if (response.ok) {
+    // A batch can be taken while some of its messages were refused, each with its reason.
+    const answer = await response.json().catch(() => ({}));
+    return { done: true, rejected: answer.rejected };
+  }
   const { status } = response;
   if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { done: true, refused: status };
   const seconds = Number(response.headers.get("Retry-After"));
@@ -42,11 +46,14 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
       }
       fetch(url, { method: "POST", body, keepalive: body.length < 60000, headers: { "Content-Type": "text/plain" } })
         .then(verdict, () => ({ done: false, waitMs: 0 }))
-        .then(({ done, refused, waitMs }) =>
+        .then(({ done, refused, rejected, waitMs }) =>
           guarded(() => {
             if (!isLive()) return;
             handle.settle(id, done);
             if (refused) fail(new Error(`souk: the backend refused ${path} with HTTP ${refused}; dropped`));
+            for (const { messageId, error } of Array.isArray(rejected) ? rejected : []) {
+              fail(new Error(`souk: the backend refused message ${messageId}: ${error}; dropped`));
+            }
             failures = done ? 0 : failures + 1;
             // Exponential backoff with jitter, so many tabs do not retry in step.
             const backoff = RETRY_MS[Math.min(failures, RETRY_MS.length) - 1] * (0.5 + Math.random());

@@ -45,6 +45,8 @@ for (const lang of ["en", "ar"]) {
       const { page, log, close } = await openPage(browser, { viewport: { width: 1280, height: 900 } });
       await page.goto(`${server.url}${path}${path.includes("?") ? "&" : "?"}lang=${lang}`);
       assert.equal(await page.evaluate(soukReady), true, "souk is live on the page");
+      // A new shopper is asked for consent: axe checks the page with the banner on it.
+      await until(page, () => document.querySelector("souk-consent")?.shadowRoot?.querySelector("[role=region]"));
       const root = await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir]);
       assert.deepEqual(root, lang === "ar" ? ["ar", "rtl"] : ["en", "ltr"]);
       assert.deepEqual(await axeViolations(page), []);

@@ -77,7 +77,19 @@ impl Site {
             .arg(self.dir.path().join("dist"))
             .env_remove("RUST_LOG")
             .env_remove("SOUK_WRITE_KEY")
-            .env_remove("SOUK_SERVER_KEY");
+            .env_remove("SOUK_SERVER_KEY")
+            .env_remove("SOUK_ALLOWED_ORIGINS");
+        cmd
+    }
+
+    /// `souk-server events` on this site's database, with `args` after it.
+    pub fn events_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_souk-server"));
+        cmd.arg("events")
+            .arg("--db")
+            .arg(self.db())
+            .args(args)
+            .env_remove("RUST_LOG");
         cmd
     }
 
@@ -308,6 +320,20 @@ pub fn run_to_exit(mut cmd: Command) -> (ExitStatus, String) {
     let stderr = collect(child.stderr.take().unwrap());
     let status = wait_exit(&mut child);
     (status, stderr.join().unwrap())
+}
+
+/// Runs a command that is expected to exit by itself; returns its status, stdout and
+/// stderr.
+pub fn run_with_output(mut cmd: Command) -> (ExitStatus, String, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = collect(child.stdout.take().unwrap());
+    let stderr = collect(child.stderr.take().unwrap());
+    let status = wait_exit(&mut child);
+    (status, stdout.join().unwrap(), stderr.join().unwrap())
 }
 
 pub fn agent() -> ureq::Agent {
