@@ -3,8 +3,6 @@
 //! The browser glue implements them on `localStorage`, `fetch`, `Date` and
 //! `crypto`; the in-memory implementations here drive the native tests.
 
-use std::collections::BTreeMap;
-
 /// Key-value storage that outlives the page (the browser's `localStorage`).
 pub trait Storage {
     /// The value stored under `key`, if any.
@@ -57,28 +55,30 @@ pub trait Transport {
     fn send(&mut self, request: Request);
 }
 
-/// [`Storage`] in a map, for tests.
+/// [`Storage`] in memory: for tests, and for browsers that refuse `localStorage`.
+/// A plain list, since it holds a handful of keys and a map would cost wasm bytes.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStorage {
-    entries: BTreeMap<String, String>,
+    entries: Vec<(String, String)>,
 }
 
 impl Storage for MemoryStorage {
     fn get(&self, key: &str) -> Option<String> {
-        self.entries.get(key).cloned()
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, value)| value.clone())
     }
 
     fn set(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
-        self.entries.insert(key.to_owned(), value.to_owned());
+        self.remove(key);
+        self.entries.push((key.to_owned(), value.to_owned()));
         Ok(())
     }
 
     fn remove(&mut self, key: &str) {
-        self.entries.remove(key);
+        self.entries.retain(|(k, _)| k != key);
     }
 
     fn keys(&self) -> Vec<String> {
-        self.entries.keys().cloned().collect()
+        self.entries.iter().map(|(key, _)| key.clone()).collect()
     }
 }
 

@@ -1,75 +1,223 @@
-//! The outgoing queue: messages waiting for delivery, oldest first, with at most one
-//! batch in flight. A batch leaves the queue only once the backend confirmed it.
+//! The outgoing queue, kept in storage so that it survives reloads and crashes and
+//! is shared by the shop's tabs: one key per message under `souk:analytics:q:`, so
+//! adding an event writes one small entry, and withdrawing `analytics` purges the
+//! queue with the rest of the category.
+//!
+//! Keys sort by time (`q:<ms, 13 digits>:<this page's sequence, 6 digits>:<messageId>`),
+//! so batches go oldest first, and in call order within a millisecond.
+//! A batch leaves storage only once the backend confirmed it. A tab may send a
+//! message another tab is also sending; the backend keeps each `messageId` once.
 
-use std::collections::VecDeque;
+use super::ports::Storage;
 
-use super::event::Message;
-
+/// Prefix of every queued message's key.
+pub const PREFIX: &str = "souk:analytics:q:";
 /// How many messages the queue holds before it refuses more.
 pub const CAPACITY: usize = 1000;
-/// How many messages go in one batch.
+/// Most messages in one batch.
 pub const BATCH_SIZE: usize = 100;
-
-/// A bounded FIFO of messages. It refuses rather than drops: losing an event
-/// silently is the one thing souk must never do.
-#[derive(Debug, Default)]
-pub struct Queue {
-    messages: VecDeque<Message>,
-    /// The id and length of the batch at the front that is being delivered.
-    in_flight: Option<(u32, usize)>,
-}
+/// Most bytes of messages in one batch: under the browser's 64 KB for requests that
+/// outlive the page (`keepalive`, `sendBeacon`).
+pub const BATCH_BYTES: usize = 60_000;
 
 /// The queue is full; the message was not recorded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the event queue is full ({CAPACITY} messages waiting); the event was not recorded")]
 pub struct QueueFull;
 
+/// This tab's view of the queue: which batch it is delivering, and how many events
+/// it had to refuse.
+#[derive(Debug, Default)]
+pub struct Queue {
+    in_flight: Option<(u32, Vec<String>)>,
+    refused: u32,
+    sequence: u32,
+}
+
 impl Queue {
-    /// Appends `message`, or refuses it when [`CAPACITY`] messages are waiting.
-    pub fn push(&mut self, message: Message) -> Result<(), QueueFull> {
-        if self.messages.len() >= CAPACITY {
+    /// The storage key for the next message, recorded at `timestamp_ms`.
+    pub fn key(&mut self, timestamp_ms: u64, message_id: &str) -> String {
+        self.sequence = (self.sequence + 1) % 1_000_000;
+        let mut key = String::with_capacity(PREFIX.len() + 22 + message_id.len());
+        key.push_str(PREFIX);
+        push_padded(&mut key, timestamp_ms, 13);
+        key.push(':');
+        push_padded(&mut key, u64::from(self.sequence), 6);
+        key.push(':');
+        key.push_str(message_id);
+        key
+    }
+
+    /// Whether one more message fits; counts the refusal when it does not.
+    pub fn admit(&mut self, storage: &impl Storage) -> Result<(), QueueFull> {
+        if Self::keys(storage).len() >= CAPACITY {
+            self.refused = self.refused.saturating_add(1);
             return Err(QueueFull);
         }
-        self.messages.push_back(message);
         Ok(())
     }
 
-    /// The next batch to deliver, as attempt `id`, unless one is already in flight.
-    pub fn take_batch(&mut self, id: u32) -> Option<&[Message]> {
-        if self.in_flight.is_some() || self.messages.is_empty() {
+    /// The next batch to deliver, as attempt `id`: the oldest messages not already in
+    /// flight from this tab, within [`BATCH_SIZE`] and [`BATCH_BYTES`] (but at least
+    /// one). `None` while a batch is in flight or nothing waits.
+    pub fn take_batch(&mut self, storage: &impl Storage, id: u32) -> Option<Vec<String>> {
+        if self.in_flight.is_some() {
             return None;
         }
-        let len = self.messages.len().min(BATCH_SIZE);
-        self.in_flight = Some((id, len));
-        Some(&self.messages.make_contiguous()[..len])
+        let (mut keys, mut messages, mut bytes) = (Vec::new(), Vec::new(), 0);
+        for key in Self::keys(storage) {
+            let Some(message) = storage.get(&key) else {
+                continue;
+            };
+            let full = keys.len() == BATCH_SIZE
+                || (!keys.is_empty() && bytes + message.len() > BATCH_BYTES);
+            if full {
+                break;
+            }
+            bytes += message.len() + 1;
+            keys.push(key);
+            messages.push(message);
+        }
+        if keys.is_empty() {
+            return None;
+        }
+        self.in_flight = Some((id, keys));
+        Some(messages)
     }
 
-    /// Ends delivery of batch `id`: `delivered` removes it, otherwise it waits for
-    /// the next attempt. An unknown or stale id changes nothing.
-    pub fn settle(&mut self, id: u32, delivered: bool) {
-        if let Some((in_flight, len)) = self.in_flight {
-            if in_flight == id {
-                self.in_flight = None;
+    /// Ends delivery attempt `id`: `delivered` removes its messages from storage;
+    /// otherwise they wait for the next attempt. A stale id changes nothing.
+    pub fn settle(&mut self, storage: &mut impl Storage, id: u32, delivered: bool) -> bool {
+        match self.in_flight.take() {
+            Some((in_flight, keys)) if in_flight == id => {
                 if delivered {
-                    self.messages.drain(..len);
+                    keys.iter().for_each(|key| storage.remove(key));
                 }
+                true
+            }
+            other => {
+                self.in_flight = other;
+                false
             }
         }
     }
 
-    /// Drops everything, in flight or not: consent for sending was withdrawn.
+    /// Forgets the batch in flight: its messages were purged.
     pub fn clear(&mut self) {
-        self.messages.clear();
         self.in_flight = None;
     }
 
-    /// Number of messages waiting, including a batch in flight.
-    pub fn len(&self) -> usize {
-        self.messages.len()
+    /// Messages waiting in storage, from every tab.
+    pub fn len(&self, storage: &impl Storage) -> usize {
+        Self::keys(storage).len()
     }
 
-    /// True when nothing is waiting.
-    pub fn is_empty(&self) -> bool {
-        self.messages.is_empty()
+    /// Events refused because the queue was full, since the page loaded.
+    pub fn refused(&self) -> u32 {
+        self.refused
+    }
+
+    fn keys(storage: &impl Storage) -> Vec<String> {
+        let mut keys: Vec<String> = storage
+            .keys()
+            .into_iter()
+            .filter(|key| key.starts_with(PREFIX))
+            .collect();
+        keys.sort_unstable();
+        keys
+    }
+}
+
+/// Appends `n` in decimal, zero-padded to `width` digits.
+fn push_padded(out: &mut String, n: u64, width: usize) {
+    let digits = n.to_string();
+    out.extend(std::iter::repeat_n('0', width.saturating_sub(digits.len())));
+    out.push_str(&digits);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::ports::MemoryStorage;
+
+    fn storage_with(messages: &[(u64, &str, usize)]) -> MemoryStorage {
+        let mut storage = MemoryStorage::default();
+        let mut queue = Queue::default();
+        for (ms, id, size) in messages {
+            storage
+                .set(&queue.key(*ms, id), &"x".repeat(*size))
+                .unwrap();
+        }
+        storage
+    }
+
+    #[test]
+    fn keys_sort_by_time_then_call_order() {
+        let mut queue = Queue::default();
+        assert_eq!(
+            queue.key(42, "m"),
+            "souk:analytics:q:0000000000042:000001:m"
+        );
+        assert!(queue.key(999, "z") < queue.key(1000, "a"));
+        assert!(
+            queue.key(1000, "z") < queue.key(1000, "a"),
+            "same millisecond: the order of the calls"
+        );
+    }
+
+    #[test]
+    fn batches_go_oldest_first_within_count_and_bytes() {
+        let mut storage = storage_with(&[(3, "c", 10), (1, "a", 10), (2, "b", 10)]);
+        let mut queue = Queue::default();
+        storage
+            .set(&Queue::default().key(0, "first"), "first")
+            .unwrap();
+        let batch = queue.take_batch(&storage, 1).unwrap();
+        assert_eq!(batch[0], "first");
+        assert_eq!(batch.len(), 4);
+        assert!(
+            queue.take_batch(&storage, 2).is_none(),
+            "one batch in flight at a time"
+        );
+        assert!(
+            !queue.settle(&mut storage, 2, true),
+            "a stale id changes nothing"
+        );
+        assert!(queue.settle(&mut storage, 1, true));
+        assert_eq!(queue.len(&storage), 0);
+
+        let big = BATCH_BYTES / 2;
+        let mut storage = storage_with(&[(1, "a", big), (2, "b", big), (3, "c", 10)]);
+        assert_eq!(
+            queue.take_batch(&storage, 3).unwrap().len(),
+            1,
+            "bytes bound the batch"
+        );
+        queue.settle(&mut storage, 3, false);
+        assert_eq!(queue.len(&storage), 3, "a failed batch stays");
+        let huge = storage_with(&[(1, "a", BATCH_BYTES * 2)]);
+        assert_eq!(
+            queue.take_batch(&huge, 4).unwrap().len(),
+            1,
+            "an oversized message still goes alone"
+        );
+    }
+
+    #[test]
+    fn a_full_queue_refuses_and_counts() {
+        let entries: Vec<(u64, String, usize)> = (0..CAPACITY as u64)
+            .map(|i| (i, format!("m{i}"), 1))
+            .collect();
+        let refs: Vec<(u64, &str, usize)> = entries
+            .iter()
+            .map(|(ms, id, n)| (*ms, id.as_str(), *n))
+            .collect();
+        let storage = storage_with(&refs);
+        let mut queue = Queue::default();
+        assert_eq!(queue.admit(&storage), Err(QueueFull));
+        assert_eq!(queue.admit(&storage), Err(QueueFull));
+        assert_eq!(queue.refused(), 2);
+        let batch = queue.take_batch(&storage, 1).unwrap();
+        assert_eq!(batch.len(), BATCH_SIZE);
     }
 }

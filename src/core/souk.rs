@@ -19,6 +19,9 @@ pub enum Refused {
     /// The queue had no room.
     #[error(transparent)]
     QueueFull(#[from] QueueFull),
+    /// The browser refused to keep the event (its storage is full or blocked).
+    #[error("the browser refused to keep the event (its storage is full or blocked); it was not recorded")]
+    NotKept,
 }
 
 /// What became of a valid call.
@@ -158,8 +161,19 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
             self.before_decision.push(message);
             return Ok(Outcome::Buffered);
         }
-        self.queue.push(message)?;
+        self.enqueue(&message)?;
         Ok(Outcome::Queued)
+    }
+
+    /// Puts `message` in the stored queue, where it waits until the backend has it.
+    fn enqueue(&mut self, message: &Message) -> Result<(), Refused> {
+        self.queue.admit(&self.storage)?;
+        let key = self.queue.key(message.timestamp_ms, &message.message_id);
+        if self.keep(&key, &message.to_json()) {
+            Ok(())
+        } else {
+            Err(Refused::NotKept)
+        }
     }
 
     /// Whether the shopper must be asked: no decision yet, or it expired, or the
@@ -256,8 +270,8 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         let waited = std::mem::take(&mut self.before_decision);
         if grants.allows(Category::Analytics) {
             for message in waited {
-                // Cannot overflow: at most CAPACITY waited, into an empty queue.
-                let _ = self.queue.push(message);
+                // At most CAPACITY waited; what storage refuses now is lost either way.
+                let _ = self.enqueue(&message);
             }
         }
         true
@@ -311,11 +325,11 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         }
         self.next_request = self.next_request.wrapping_add(1);
         let id = self.next_request;
-        let Some(batch) = self.queue.take_batch(id) else {
+        let Some(batch) = self.queue.take_batch(&self.storage, id) else {
             return;
         };
         let mut body = json::Object::new();
-        body.raw("batch", &json::array(batch.iter().map(Message::to_json)));
+        body.raw("batch", &json::array(batch));
         body.text("sentAt", &iso8601(self.clock.now_ms()));
         body.text("writeKey", &self.config.write_key);
         transport.send(Request {
@@ -338,7 +352,9 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
                 self.keep_unsent_proofs();
             }
             Some(at) => self.proofs[at].in_flight = None,
-            None => self.queue.settle(id, delivered),
+            None => {
+                self.queue.settle(&mut self.storage, id, delivered);
+            }
         }
     }
 
@@ -362,9 +378,14 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         &self.config
     }
 
-    /// Messages recorded and waiting for delivery.
-    pub fn queue(&self) -> &Queue {
-        &self.queue
+    /// Messages waiting for delivery, from every tab of the shop.
+    pub fn queued(&self) -> usize {
+        self.queue.len(&self.storage)
+    }
+
+    /// Events refused because the queue was full, since the page loaded.
+    pub fn refused(&self) -> u32 {
+        self.queue.refused()
     }
 
     /// The device's anonymous id.
@@ -422,7 +443,7 @@ mod tests {
             souk.page(None, Properties::default()),
             Ok(Outcome::NotConsented)
         );
-        assert!(souk.queue().is_empty());
+        assert!(souk.queued() == 0);
         assert!(sent(&mut souk).is_empty());
         assert!(souk.storage.keys().is_empty(), "{:?}", souk.storage.keys());
     }
@@ -498,7 +519,7 @@ mod tests {
         );
         souk.settle(retry[0].id, true);
         souk.settle(requests[0].id, true);
-        assert!(souk.queue().is_empty());
+        assert!(souk.queued() == 0);
         assert!(sent(&mut souk).is_empty());
     }
 
@@ -526,6 +547,34 @@ mod tests {
     }
 
     #[test]
+    fn queued_events_survive_a_reload_and_go_out_once_confirmed() {
+        let mut souk = consented();
+        souk.track("Product Added", Properties::default()).unwrap();
+        let first = sent(&mut souk);
+        let batch = first
+            .iter()
+            .find(|r| r.path == "/v1/batch")
+            .expect("a batch")
+            .clone();
+        // The tab closes mid-flight; the next page finds the event still queued.
+        let mut next = souk_with(souk.storage.clone(), NOW + 1000);
+        assert_eq!(next.queued(), 1);
+        let again = sent(&mut next)
+            .into_iter()
+            .find(|r| r.path == "/v1/batch")
+            .expect("resent");
+        assert!(again.body.contains(r#""event":"Product Added""#));
+        let id = |body: &str| body[body.find("messageId").unwrap()..][..50].to_owned();
+        assert_eq!(
+            id(&again.body),
+            id(&batch.body),
+            "the same messageId, which the backend keeps once"
+        );
+        next.settle(again.id, true);
+        assert_eq!(next.queued(), 0);
+    }
+
+    #[test]
     fn a_decision_and_the_anonymous_id_survive_a_reload() {
         let mut souk = consented();
         let id = souk.anonymous_id().to_owned();
@@ -546,7 +595,7 @@ mod tests {
             "en",
         );
 
-        assert!(souk.queue().is_empty());
+        assert!(souk.queued() == 0);
         assert_ne!(
             souk.anonymous_id(),
             old_id,
@@ -666,7 +715,7 @@ mod tests {
         no.decide(Grants::NECESSARY, Source::Banner, "en");
         no.decide(Grants::ALL, Source::Api, "en");
         assert!(
-            no.queue().is_empty(),
+            no.queued() == 0,
             "a no drops what waited, and a later yes does not bring it back"
         );
 
@@ -676,10 +725,7 @@ mod tests {
             Ok(Outcome::NotConsented)
         );
         default.decide(Grants::ALL, Source::Banner, "en");
-        assert!(
-            default.queue().is_empty(),
-            "no buffering unless the shop asks"
-        );
+        assert!(default.queued() == 0, "no buffering unless the shop asks");
     }
 
     #[test]
@@ -692,6 +738,6 @@ mod tests {
             souk.track("Order Completed", Properties::default()),
             Err(QueueFull.into())
         );
-        assert_eq!(souk.queue().len(), CAPACITY);
+        assert_eq!(souk.queued(), CAPACITY);
     }
 }

@@ -34,33 +34,44 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
 
   // Posts what the core hands over. Bodies go as text/plain, which needs no CORS
   // preflight and is what sendBeacon sends; the write key is in the body.
-  function deliver(beacon) {
+  function post({ id, path, body }) {
+    const url = handle.apiHost + path;
+    return fetch(url, { method: "POST", body, keepalive: body.length < 60000, headers: { "Content-Type": "text/plain" } })
+      .then(verdict, () => ({ done: false, waitMs: 0 }))
+      .then(({ done, refused, rejected, waitMs }) =>
+        guarded(() => {
+          if (!isLive()) return;
+          handle.settle(id, done);
+          if (refused) fail(new Error(`souk: the backend refused ${path} with HTTP ${refused}; dropped`));
+          for (const { messageId, error } of Array.isArray(rejected) ? rejected : []) {
+            fail(new Error(`souk: the backend refused message ${messageId}: ${error}; dropped`));
+          }
+          failures = done ? 0 : failures + 1;
+          // Exponential backoff with jitter, so many tabs do not retry in step.
+          const backoff = RETRY_MS[Math.min(failures, RETRY_MS.length) - 1] * (0.5 + Math.random());
+          schedule(done ? 0 : Math.max(waitMs, backoff));
+        }),
+      );
+  }
+
+  // On the way out (pagehide) sendBeacon hands the request to the browser, which
+  // sends it after the page is gone.
+  function beacon({ id, path, body }) {
+    handle.settle(id, navigator.sendBeacon(handle.apiHost + path, new Blob([body], { type: "text/plain" })));
+  }
+
+  // The queue is shared by the shop's tabs (it lives in localStorage): one tab at a
+  // time flushes it, under a Web Lock; the others look again later.
+  function deliver(leaving) {
     clearTimeout(flushTimer);
     flushTimer = 0;
     if (!isLive()) return;
-    for (const { id, path, body } of handle.flush()) {
-      const url = handle.apiHost + path;
-      if (beacon && navigator.sendBeacon) {
-        handle.settle(id, navigator.sendBeacon(url, new Blob([body], { type: "text/plain" })));
-        continue;
-      }
-      fetch(url, { method: "POST", body, keepalive: body.length < 60000, headers: { "Content-Type": "text/plain" } })
-        .then(verdict, () => ({ done: false, waitMs: 0 }))
-        .then(({ done, refused, rejected, waitMs }) =>
-          guarded(() => {
-            if (!isLive()) return;
-            handle.settle(id, done);
-            if (refused) fail(new Error(`souk: the backend refused ${path} with HTTP ${refused}; dropped`));
-            for (const { messageId, error } of Array.isArray(rejected) ? rejected : []) {
-              fail(new Error(`souk: the backend refused message ${messageId}: ${error}; dropped`));
-            }
-            failures = done ? 0 : failures + 1;
-            // Exponential backoff with jitter, so many tabs do not retry in step.
-            const backoff = RETRY_MS[Math.min(failures, RETRY_MS.length) - 1] * (0.5 + Math.random());
-            schedule(done ? 0 : Math.max(waitMs, backoff));
-          }),
-        );
-    }
+    if (leaving && navigator.sendBeacon) return void handle.flush().forEach(beacon);
+    const sendAll = () => Promise.all(handle.flush().map(post));
+    if (!navigator.locks) return void sendAll();
+    navigator.locks
+      .request("souk:flush", { ifAvailable: true }, (lock) => (lock ? sendAll() : schedule(2000)))
+      .catch(fail);
   }
 
   function schedule(ms = 0) {

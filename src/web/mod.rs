@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use crate::core::consent::{self, ChoiceError, Grants, Source};
 use crate::core::event::{EventError, Properties, Value, MAX_DEPTH};
 use crate::core::i18n::Lang;
-use crate::core::ports::{Clock, Request, Rng, Storage, StorageError, Transport};
+use crate::core::ports::{Clock, MemoryStorage, Request, Rng, Storage, StorageError, Transport};
 use crate::core::souk::Outcome;
 use crate::core::{self, Config, Refused};
 
@@ -41,47 +41,54 @@ impl Rng for BrowserRng {
 }
 
 /// [`Storage`] on `localStorage`. Where the browser refuses it (privacy settings,
-/// sandboxed frames), nothing outlives the page.
-pub struct BrowserStorage(Option<web_sys::Storage>);
+/// sandboxed frames), it keeps entries in memory, so nothing outlives the page.
+pub struct BrowserStorage {
+    local: Option<web_sys::Storage>,
+    memory: MemoryStorage,
+}
 
 impl BrowserStorage {
     fn open() -> Self {
-        Self(web_sys::window().and_then(|window| window.local_storage().ok().flatten()))
+        let local = web_sys::window().and_then(|window| window.local_storage().ok().flatten());
+        Self {
+            local,
+            memory: MemoryStorage::default(),
+        }
     }
 }
 
 impl Storage for BrowserStorage {
     fn get(&self, key: &str) -> Option<String> {
-        self.0.as_ref()?.get_item(key).ok().flatten()
+        match &self.local {
+            Some(local) => local.get_item(key).ok().flatten(),
+            None => self.memory.get(key),
+        }
     }
 
     fn set(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
-        let refused = |reason: &str| StorageError {
-            key: key.to_owned(),
-            reason: reason.to_owned(),
+        let Some(local) = &self.local else {
+            return self.memory.set(key, value);
         };
-        let storage = self
-            .0
-            .as_ref()
-            .ok_or_else(|| refused("localStorage is not available"))?;
-        storage
-            .set_item(key, value)
-            .map_err(|_| refused("the browser refused the write (quota or privacy settings)"))
+        local.set_item(key, value).map_err(|_| StorageError {
+            key: key.to_owned(),
+            reason: "the browser refused the write (quota or privacy settings)".to_owned(),
+        })
     }
 
     fn remove(&mut self, key: &str) {
-        if let Some(storage) = &self.0 {
-            let _ = storage.remove_item(key);
+        match &self.local {
+            Some(local) => drop(local.remove_item(key)),
+            None => self.memory.remove(key),
         }
     }
 
     fn keys(&self) -> Vec<String> {
-        let Some(storage) = &self.0 else {
-            return Vec::new();
+        let Some(local) = &self.local else {
+            return self.memory.keys();
         };
-        let len = storage.length().unwrap_or(0);
+        let len = local.length().unwrap_or(0);
         (0..len)
-            .filter_map(|i| storage.key(i).ok().flatten())
+            .filter_map(|i| local.key(i).ok().flatten())
             .collect()
     }
 }
@@ -257,7 +264,7 @@ impl Handle {
     /// Number of recorded messages waiting for delivery.
     #[wasm_bindgen(getter)]
     pub fn queued(&self) -> usize {
-        self.souk.queue().len()
+        self.souk.queued()
     }
 
     /// Deliberately kills the module, as a bug would: the loader must contain it.
@@ -288,7 +295,7 @@ fn js_error(name: &str, err: &impl Display) -> JsValue {
 fn refused(err: Refused) -> JsValue {
     let name = match err {
         Refused::Event(_) => "SoukEventError",
-        Refused::QueueFull(_) => "SoukQueueFull",
+        Refused::QueueFull(_) | Refused::NotKept => "SoukQueueFull",
     };
     js_error(name, &err)
 }

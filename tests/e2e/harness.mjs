@@ -1,7 +1,7 @@
 // Shared by the end-to-end and packaging tests: a real souk-server on a free port
 // with its own SQLite file, and Debian's Chromium driven by playwright-core.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +33,11 @@ export async function startServer({ www = join(ROOT, "www"), dist = join(ROOT, "
   return {
     url,
     dir,
+    /** What the server stored, through `souk-server events`: one message per entry. */
+    events() {
+      const jsonl = execFileSync(SERVER, ["events", "--db", join(dir, "souk.db"), "--format", "jsonl"], { encoding: "utf8" });
+      return jsonl.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    },
     async stop() {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGINT");
