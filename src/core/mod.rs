@@ -4,6 +4,7 @@
 //! is tested natively; the browser glue adapts `localStorage`, `fetch`, `Date` and
 //! `crypto` to those traits.
 
+pub mod capture;
 pub mod config;
 pub mod consent;
 pub mod event;

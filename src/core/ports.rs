@@ -64,7 +64,10 @@ pub struct MemoryStorage {
 
 impl Storage for MemoryStorage {
     fn get(&self, key: &str) -> Option<String> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, value)| value.clone())
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, value)| value.clone())
     }
 
     fn set(&mut self, key: &str, value: &str) -> Result<(), StorageError> {

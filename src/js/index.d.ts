@@ -29,6 +29,8 @@ export interface SoukConfig {
   lang?: string;
   /** How souk asks for consent. */
   consent?: ConsentConfig;
+  /** Auto-capture sources, all on by default; `false` turns them all off. */
+  capture?: false | { pages?: boolean; jsonLd?: boolean; dataLayer?: boolean };
 }
 
 /** The consent categories. `necessary` is always granted. */

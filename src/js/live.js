@@ -3,6 +3,7 @@
 // banner and Google Consent Mode. The decisions are the core's; this only carries
 // them out in the browser.
 import { Souk } from "souk-wasm-glue";
+import { startCapture } from "./capture.js";
 
 const RETRY_MS = [1000, 2000, 5000, 15000, 60000];
 
@@ -29,6 +30,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   let flushTimer = 0;
   let failures = 0;
   let banner = null;
+  let analyticsOn = JSON.parse(handle.consentState()).categories.analytics;
 
   const lang = () => config.lang || document.documentElement.lang || navigator.language || "en";
 
@@ -74,8 +76,10 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
       .catch(fail);
   }
 
+  // Called during start-up too, before the client counts souk as live: deliver()
+  // checks liveness when the timer fires.
   function schedule(ms = 0) {
-    if (isLive() && !flushTimer) flushTimer = setTimeout(() => guarded(deliver, false), ms);
+    if (!flushTimer) flushTimer = setTimeout(() => guarded(deliver, false), ms);
   }
 
   function gtag(command) {
@@ -90,7 +94,11 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
     closeBanner();
     if (!changed) return;
     gtag("update");
-    emit("consent", consentState());
+    const state = consentState();
+    emit("consent", state);
+    // Granting starts what it allows: the page the shopper said yes on counts too.
+    if (state.categories.analytics && !analyticsOn) capture.view();
+    analyticsOn = state.categories.analytics;
     schedule();
   }
 
@@ -130,6 +138,23 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   const showBanner = (layer, focus) => openBanner(layer, focus).catch(fail);
   const onPageHide = () => guarded(deliver, true);
 
+  const methods = {
+    track(name, properties) {
+      if (handle.track(name, properties)) schedule();
+      emit("track", name, properties);
+    },
+    page(name, properties) {
+      if (name !== null && typeof name === "object") [name, properties] = [undefined, name];
+      if (handle.page(name == null ? undefined : String(name), properties)) schedule();
+      emit("page", name, properties);
+    },
+    "consent.set": (choices) => decide("current", choices, "api"),
+    "consent.show": () => showBanner("choices", true),
+    flush: () => deliver(false),
+    __panic: () => handle.__panic(),
+  };
+  const capture = startCapture({ config, handle, emit, guarded, schedule, page: () => methods.page() });
+
   // With the shop's own consent manager (TCF, or `consent.external`), it asks, not souk.
   const tcf = typeof globalThis.__tcfapi === "function";
   gtag("default");
@@ -139,21 +164,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   schedule();
 
   return {
-    methods: {
-      track(name, properties) {
-        if (handle.track(name, properties)) schedule();
-        emit("track", name, properties);
-      },
-      page(name, properties) {
-        if (name !== null && typeof name === "object") [name, properties] = [undefined, name];
-        if (handle.page(name == null ? undefined : String(name), properties)) schedule();
-        emit("page", name, properties);
-      },
-      "consent.set": (choices) => decide("current", choices, "api"),
-      "consent.show": () => showBanner("choices", true),
-      flush: () => deliver(false),
-      __panic: () => handle.__panic(),
-    },
+    methods,
     consentState,
     stop() {
       clearTimeout(flushTimer);

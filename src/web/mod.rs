@@ -9,6 +9,7 @@ use std::fmt::Display;
 use js_sys::{Array, Date, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
+use crate::core::capture;
 use crate::core::consent::{self, ChoiceError, Grants, Source};
 use crate::core::event::{EventError, Properties, Value, MAX_DEPTH};
 use crate::core::i18n::Lang;
@@ -161,6 +162,35 @@ impl Handle {
         result
             .map(|outcome| outcome == Outcome::Queued)
             .map_err(refused)
+    }
+
+    /// Records a GA4 `dataLayer` e-commerce event under its spec name, which it
+    /// returns; `undefined` for events souk does not map or may not keep.
+    #[wasm_bindgen(js_name = captureGa4)]
+    pub fn capture_ga4(&mut self, name: &str, params: &JsValue) -> Result<Option<String>, JsValue> {
+        let params = convert_properties(name, params).map_err(|err| refused(err.into()))?;
+        let Some((spec, properties)) = capture::from_ga4(name, &params) else {
+            return Ok(None);
+        };
+        let outcome = self.souk.track(spec, properties).map_err(refused)?;
+        Ok((outcome == Outcome::Queued).then(|| spec.to_owned()))
+    }
+
+    /// Records "Product Viewed" from a parsed JSON-LD document; `true` if it
+    /// described a product and the event was queued.
+    #[wasm_bindgen(js_name = captureJsonLd)]
+    pub fn capture_json_ld(&mut self, document: &JsValue) -> Result<bool, JsValue> {
+        let Ok(document) = convert(document, 0) else {
+            return Ok(false);
+        };
+        let Some(properties) = capture::product_from_json_ld(&document) else {
+            return Ok(false);
+        };
+        let outcome = self
+            .souk
+            .track("Product Viewed", properties)
+            .map_err(refused)?;
+        Ok(outcome == Outcome::Queued)
     }
 
     /// Whether the shopper must be asked for consent.

@@ -22,14 +22,14 @@ const PAGES = {
   "esm.html": html("", `<script type="module">
 import { souk } from "/dist/index.js";
 ${RECORD}
-souk.init({ writeKey: "souk_test_key" });
+souk.init({ writeKey: "souk_test_key", capture: false });
 souk.track("Before Live");
 window.live = await souk.ready();
 souk.track("After Live", { price: 3 });
 </script>`),
   "early-calls.html": html(`<script>${snippet()}
 ${RECORD}
-souk.init({ writeKey: "souk_test_key" });
+souk.init({ writeKey: "souk_test_key", capture: false });
 souk.track("First", { product_id: "p001" });
 souk.page("Home");
 souk.track("Second");
@@ -37,7 +37,7 @@ window.stubbed = Array.isArray(souk._calls);
 souk.ready().then((live) => (window.live = live));
 </script>`),
   "twice.html": html(`<script>${snippet()}
-souk.init({ writeKey: "first_key" });</script>
+souk.init({ writeKey: "first_key", capture: false });</script>
 <script>${snippet()}
 souk.init({ writeKey: "second_key" });
 ${RECORD}
@@ -55,7 +55,7 @@ souk.track("Nowhere");
 souk.ready().then((live) => (window.live = live));</script>`),
   "crash.html": html(`<script>${snippet()}
 ${RECORD}
-souk.init({ writeKey: "souk_test_key" });
+souk.init({ writeKey: "souk_test_key", capture: false });
 souk.ready().then((live) => {
   window.live = live;
   souk.__panic();
@@ -64,7 +64,7 @@ souk.ready().then((live) => {
 });</script>`),
   "bad-input.html": html(`<script>${snippet()}
 ${RECORD}
-souk.init({ writeKey: "souk_test_key" });
+souk.init({ writeKey: "souk_test_key", capture: false });
 souk.track("Product Added", { price: NaN });
 souk.track("");
 souk.track("Product Added", { price: 12 });
@@ -95,6 +95,23 @@ souk.ready().then(async (live) => {
   souk.consent.set({ analytics: true });
   souk.track("Product Viewed");
   await new Promise((resolve) => setTimeout(resolve, 1500));
+  window.done = true;
+});</script>`),
+  "spa.html": html(`<script>${snippet()}
+souk.init({ writeKey: "souk_demo_write_key", consent: { external: true } });
+window.seen = [];
+souk.on("page", () => seen.push("page:" + location.pathname));
+souk.on("track", (name) => seen.push("track:" + name));
+window.dataLayer = [{ event: "view_item_list", ecommerce: { items: [{ item_id: "p1" }, { item_id: "p2" }] } }];
+souk.ready().then(async () => {
+  souk.consent.set({ analytics: true });
+  history.pushState({}, "", "/spa/cart");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  function gtag() { dataLayer.push(arguments); }
+  gtag("event", "add_to_cart", { currency: "AED", items: [{ item_id: "p1", price: 10 }] });
+  dataLayer.push({ event: "gtm.click" });
+  history.replaceState({}, "", "/spa/cart"); // the same URL: no new page view
+  await new Promise((resolve) => setTimeout(resolve, 50));
   window.done = true;
 });</script>`),
   "public-path.html": html(`<script>${snippet("/cdn-loader-only/souk.js")}
@@ -259,4 +276,13 @@ test("a request the backend refuses for good is dropped and reported, not retrie
   ]);
   assert.equal(log.requests.filter((path) => path === "/nowhere/v1/batch").length, 1, "sent once");
   assert.ok(log.errors.every((text) => /405/.test(text)), String(log.errors));
+});
+
+test("auto-capture: SPA navigations are page views, and GA4 dataLayer events map to the spec", async () => {
+  const { log, seen } = await visit("spa.html", () => window.done === true);
+  assertClean(log);
+  // The first page view and the early list view came before consent and were
+  // dropped (the list view is not even announced); the grant re-captures the page.
+  assert.deepEqual(seen, ["page:/spa.html", "page:/spa.html", "page:/spa/cart", "track:Product Added"]);
+  assert.ok(log.requests.includes("/v1/batch"));
 });

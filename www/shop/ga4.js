@@ -1,0 +1,37 @@
+/*
+ * Dar Noor's Google Analytics 4 e-commerce tagging: what a shop that uses GA4
+ * already has. shop.js announces cart and order events on `document`; this pushes
+ * them to window.dataLayer in GA4's shape. There is no souk code here: souk reads
+ * the dataLayer by itself (and product views from the pages' JSON-LD).
+ */
+(function () {
+  window.dataLayer = window.dataLayer || [];
+
+  function item(detail) {
+    return { item_id: detail.productId, price: detail.price, quantity: detail.quantity };
+  }
+
+  document.addEventListener("shop:add-to-cart", function (event) {
+    var d = event.detail;
+    window.dataLayer.push({ event: "add_to_cart", ecommerce: { currency: d.currency, value: d.price * d.quantity, items: [item(d)] } });
+  });
+  document.addEventListener("shop:remove-from-cart", function (event) {
+    var d = event.detail;
+    window.dataLayer.push({ event: "remove_from_cart", ecommerce: { currency: d.currency, value: d.price * d.quantity, items: [item(d)] } });
+  });
+  document.addEventListener("shop:purchase", function (event) {
+    var order = event.detail;
+    window.dataLayer.push({
+      event: "purchase",
+      ecommerce: {
+        transaction_id: order.orderId,
+        value: order.total,
+        shipping: order.delivery,
+        currency: order.currency,
+        items: order.items.map(function (line) {
+          return { item_id: line.productId, price: line.price, quantity: line.quantity };
+        }),
+      },
+    });
+  });
+})();
