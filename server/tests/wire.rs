@@ -33,6 +33,12 @@ fn the_core_s_proof_and_batch_are_accepted_and_stored() {
     ]);
     souk.track("Product Added", props).unwrap();
     souk.page(Some("Product"), Properties::default()).unwrap();
+    souk.identify(
+        "u-42",
+        Properties(vec![("email".into(), Value::Text("a@b.example".into()))]),
+    )
+    .unwrap();
+    souk.alias("u-43", None).unwrap();
 
     let mut transport = MemoryTransport::default();
     souk.flush(&mut transport);
@@ -51,10 +57,15 @@ fn the_core_s_proof_and_batch_are_accepted_and_stored() {
     }
     assert_eq!(paths, ["/v1/consent", "/v1/batch"]);
     assert_eq!(site.consents(), 1);
-    assert_eq!(site.events(), 2);
-    let stored =
-        site.rows("SELECT type, event, anonymous_id FROM events ORDER BY timestamp, type DESC");
-    assert_eq!(stored[0]["event"], "Product Added");
-    assert_eq!(stored[0]["anonymous_id"], souk.anonymous_id());
-    assert_eq!(stored[1]["type"], "page");
+    assert_eq!(site.events(), 4);
+    let rows = |sql: &str| site.rows(sql);
+    let identified =
+        rows("SELECT type, user_id FROM events WHERE user_id IS NOT NULL ORDER BY type");
+    assert_eq!(identified.len(), 2);
+    assert_eq!(identified[0]["type"], "alias");
+    assert_eq!(identified[0]["user_id"], "u-43");
+    assert_eq!(identified[1]["type"], "identify");
+    assert_eq!(identified[1]["user_id"], "u-42");
+    let track = rows("SELECT anonymous_id FROM events WHERE event = 'Product Added'");
+    assert_eq!(track[0]["anonymous_id"], souk.anonymous_id());
 }

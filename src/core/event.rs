@@ -32,17 +32,24 @@ pub enum Kind {
     Page,
     /// A named action, such as "Product Added".
     Track,
+    /// Who the shopper is, once they log in: ties the anonymous id to the user id.
+    Identify,
+    /// A new user id for someone known by another (`event` holds the previous id).
+    Alias,
 }
 
 /// One recorded call: what happened, to whom, and when.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
-    /// Page or track.
+    /// Which call it records.
     pub kind: Kind,
-    /// The event name of a track call, or the optional page name.
+    /// The event name of a track call, the optional page name, or an alias's
+    /// previous id.
     pub event: Option<String>,
-    /// What the shop said about it.
+    /// What the shop said about it (an identify call's traits).
     pub properties: Properties,
+    /// The shop's id for the customer, once identified.
+    pub user_id: Option<String>,
     /// A random id that lets the backend drop duplicates.
     pub message_id: String,
     /// The device's anonymous id.
@@ -62,21 +69,22 @@ impl Message {
     /// The message in the Segment tracking API shape.
     pub fn to_json(&self) -> String {
         let mut out = json::Object::new();
-        match self.kind {
-            Kind::Track => out.text("type", "track"),
-            Kind::Page => out.text("type", "page"),
-        }
+        let (kind, name_key, properties_key) = match self.kind {
+            Kind::Track => ("track", "event", Some("properties")),
+            Kind::Page => ("page", "name", Some("properties")),
+            Kind::Identify => ("identify", "name", Some("traits")),
+            Kind::Alias => ("alias", "previousId", None),
+        };
+        out.text("type", kind);
         if let Some(name) = &self.event {
-            out.text(
-                if self.kind == Kind::Track {
-                    "event"
-                } else {
-                    "name"
-                },
-                name,
-            );
+            out.text(name_key, name);
         }
-        out.raw("properties", &json::properties(&self.properties));
+        if let Some(key) = properties_key {
+            out.raw(key, &json::properties(&self.properties));
+        }
+        if let Some(user_id) = &self.user_id {
+            out.text("userId", user_id);
+        }
         out.text("messageId", &self.message_id);
         out.text("anonymousId", &self.anonymous_id);
         out.text("timestamp", &iso8601(self.timestamp_ms));
@@ -100,6 +108,14 @@ pub enum EventError {
         /// Its length in characters.
         chars: usize,
     },
+    /// A user id is empty or too long.
+    #[error("{call}: the user id must be 1 to 100 characters, got {chars}")]
+    BadUserId {
+        /// `identify` or `alias`.
+        call: String,
+        /// Its length in characters.
+        chars: usize,
+    },
     /// The properties argument is not an object.
     #[error("{event}: properties must be an object")]
     PropertiesNotObject {
@@ -116,6 +132,21 @@ pub enum EventError {
         /// What is wrong with it.
         problem: String,
     },
+}
+
+/// Longest accepted user id, in characters (the backend's limit too).
+pub const MAX_ID_CHARS: usize = 100;
+
+/// Checks a user id given to `identify` or `alias`.
+pub fn check_user_id(call: &str, user_id: &str) -> Result<(), EventError> {
+    let chars = user_id.trim().chars().count();
+    if chars == 0 || chars > MAX_ID_CHARS {
+        return Err(EventError::BadUserId {
+            call: call.to_owned(),
+            chars,
+        });
+    }
+    Ok(())
 }
 
 /// Checks an event name given to `track`.
@@ -251,6 +282,7 @@ mod tests {
             kind: Kind::Track,
             event: Some("Product Added".into()),
             properties: Properties(vec![("price".into(), Value::Number(24.0))]),
+            user_id: None,
             message_id: "m-1".into(),
             anonymous_id: "a-1".into(),
             timestamp_ms: 0,
@@ -263,6 +295,24 @@ mod tests {
             r#""}}}"#
         );
         assert_eq!(message.to_json(), expected);
+        let identify = Message {
+            kind: Kind::Identify,
+            event: None,
+            user_id: Some("u-7".into()),
+            ..message.clone()
+        };
+        assert!(identify
+            .to_json()
+            .starts_with(r#"{"type":"identify","traits":{"price":24},"userId":"u-7","#));
+        let alias = Message {
+            kind: Kind::Alias,
+            event: Some("u-old".into()),
+            user_id: Some("u-new".into()),
+            ..message.clone()
+        };
+        assert!(alias
+            .to_json()
+            .starts_with(r#"{"type":"alias","previousId":"u-old","userId":"u-new","messageId""#));
         let page = Message {
             kind: Kind::Page,
             event: None,

@@ -43,6 +43,8 @@ const CONSENT_KEY: &str = "souk:necessary:consent";
 const UNSENT_PROOFS_KEY: &str = "souk:necessary:unsent_proofs";
 /// The anonymous id outlives the page only while `analytics` is granted.
 const ANONYMOUS_ID_KEY: &str = "souk:analytics:anonymous_id";
+/// So does the user id from `identify`.
+const USER_ID_KEY: &str = "souk:analytics:user_id";
 
 /// A consent proof waiting for delivery.
 #[derive(Debug)]
@@ -59,6 +61,7 @@ pub struct Souk<C, R, S> {
     rng: R,
     storage: S,
     anonymous_id: String,
+    user_id: Option<String>,
     consent: Option<Record>,
     grants: Grants,
     gpc: bool,
@@ -88,12 +91,17 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         let anonymous_id = stored_id
             .flatten()
             .unwrap_or_else(|| event::new_id(&mut rng));
+        let user_id = grants
+            .allows(Category::Analytics)
+            .then(|| storage.get(USER_ID_KEY))
+            .flatten();
         let mut souk = Souk {
             config,
             clock,
             rng,
             storage,
             anonymous_id,
+            user_id,
             consent,
             grants,
             gpc,
@@ -150,6 +158,7 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
             kind,
             event,
             properties,
+            user_id: self.user_id.clone(),
             message_id: event::new_id(&mut self.rng),
             anonymous_id: self.anonymous_id.clone(),
             timestamp_ms: self.clock.now_ms(),
@@ -174,6 +183,46 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         } else {
             Err(Refused::NotKept)
         }
+    }
+
+    /// Records who the shopper is, as the shop knows them (at login), with their
+    /// `traits`. Later messages carry the user id, which the device keeps while
+    /// `analytics` is granted; the backend links the anonymous history to it.
+    pub fn identify(&mut self, user_id: &str, traits: Properties) -> Result<Outcome, Refused> {
+        event::check_user_id("identify", user_id)?;
+        event::check_properties("identify", &traits)?;
+        self.become_user(user_id);
+        self.record(Kind::Identify, None, traits)
+    }
+
+    /// Records that the customer known as `previous_id` (by default the current user
+    /// id, or the anonymous id) is now `user_id`.
+    pub fn alias(&mut self, user_id: &str, previous_id: Option<&str>) -> Result<Outcome, Refused> {
+        event::check_user_id("alias", user_id)?;
+        let previous = match previous_id.map(str::trim).filter(|id| !id.is_empty()) {
+            Some(id) => id.to_owned(),
+            None => self
+                .user_id
+                .clone()
+                .unwrap_or_else(|| self.anonymous_id.clone()),
+        };
+        self.become_user(user_id);
+        self.record(Kind::Alias, Some(previous), Properties::default())
+    }
+
+    /// Forgets who the shopper is (at logout): no user id, and a fresh anonymous id
+    /// that cannot be linked to the last one.
+    pub fn reset(&mut self) {
+        self.user_id = None;
+        self.storage.remove(USER_ID_KEY);
+        self.anonymous_id = event::new_id(&mut self.rng);
+        self.keep(ANONYMOUS_ID_KEY, &self.anonymous_id.clone());
+    }
+
+    fn become_user(&mut self, user_id: &str) {
+        let user_id = user_id.trim().to_owned();
+        self.keep(USER_ID_KEY, &user_id);
+        self.user_id = Some(user_id);
     }
 
     /// Whether the shopper must be asked: no decision yet, or it expired, or the
@@ -299,6 +348,7 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         }
         if category == Category::Analytics {
             self.queue.clear();
+            self.user_id = None;
             self.anonymous_id = event::new_id(&mut self.rng);
         }
     }
@@ -572,6 +622,57 @@ mod tests {
         );
         next.settle(again.id, true);
         assert_eq!(next.queued(), 0);
+    }
+
+    #[test]
+    fn identify_links_later_events_to_the_user_until_reset() {
+        let mut souk = consented();
+        let anonymous = souk.anonymous_id().to_owned();
+        assert_eq!(
+            souk.identify(" u-42 ", Properties::default()),
+            Ok(Outcome::Queued)
+        );
+        souk.track("Product Added", Properties::default()).unwrap();
+        let reloaded = souk_with(souk.storage.clone(), NOW + 1);
+        assert_eq!(
+            reloaded.user_id.as_deref(),
+            Some("u-42"),
+            "kept across pages with analytics"
+        );
+        souk.alias("u-43", None).unwrap();
+        souk.reset();
+        assert_ne!(souk.anonymous_id(), anonymous);
+        souk.track("Cart Viewed", Properties::default()).unwrap();
+
+        let batch = sent(&mut souk)
+            .into_iter()
+            .find(|r| r.path == "/v1/batch")
+            .unwrap()
+            .body;
+        let identify = &batch[batch.find(r#""type":"identify""#).unwrap()..];
+        assert!(identify.contains(r#""userId":"u-42""#) && identify.contains(&anonymous));
+        assert!(batch.contains(r#""type":"alias","previousId":"u-42","userId":"u-43""#));
+        let after_reset = &batch[batch.find(r#""event":"Cart Viewed""#).unwrap()..];
+        assert!(
+            !after_reset.contains("userId"),
+            "no user after reset: {after_reset}"
+        );
+        assert_eq!(
+            souk.identify("", Properties::default())
+                .unwrap_err()
+                .to_string(),
+            "identify: the user id must be 1 to 100 characters, got 0"
+        );
+    }
+
+    #[test]
+    fn identify_without_consent_keeps_and_sends_nothing() {
+        let mut souk = souk_with(MemoryStorage::default(), NOW);
+        assert_eq!(
+            souk.identify("u-1", Properties::default()),
+            Ok(Outcome::NotConsented)
+        );
+        assert!(souk.storage.keys().is_empty());
     }
 
     #[test]

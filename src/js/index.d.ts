@@ -131,6 +131,16 @@ export interface Souk {
   page(properties: Properties): void;
   /** Records a named action, such as "Product Added". Without `analytics` consent it is dropped. */
   track(event: string, properties?: Properties): void;
+  /**
+   * Says who the shopper is, as your shop knows them (at login or signup), with their
+   * traits. Later events carry the user id; the backend links the anonymous history
+   * to the customer.
+   */
+  identify(userId: string, traits?: Properties): void;
+  /** Says that the customer known as `previousId` (default: the current id) is now `userId`. */
+  alias(userId: string, previousId?: string): void;
+  /** Forgets the user (at logout) and starts a new anonymous id. */
+  reset(): void;
   /** Sends what is waiting now. */
   flush(): void;
   /** Reading and setting consent. */

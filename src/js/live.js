@@ -148,6 +148,13 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
       if (handle.page(name == null ? undefined : String(name), properties)) schedule();
       emit("page", name, properties);
     },
+    identify(userId, traits) {
+      if (handle.identify(userId, traits)) schedule();
+    },
+    alias(userId, previousId) {
+      if (handle.alias(userId, previousId == null ? undefined : String(previousId))) schedule();
+    },
+    reset: () => handle.reset(),
     "consent.set": (choices) => decide("current", choices, "api"),
     "consent.show": () => showBanner("choices", true),
     flush: () => deliver(false),

@@ -164,6 +164,34 @@ impl Handle {
             .map_err(refused)
     }
 
+    /// Records `souk.identify(userId, traits)`, answering as [`Handle::track`] does.
+    pub fn identify(&mut self, user_id: &JsValue, traits: &JsValue) -> Result<bool, JsValue> {
+        let user_id = user_id.as_string().unwrap_or_default();
+        let traits = convert_properties("identify", traits).map_err(Refused::from);
+        let result = traits.and_then(|traits| self.souk.identify(&user_id, traits));
+        result
+            .map(|outcome| outcome == Outcome::Queued)
+            .map_err(refused)
+    }
+
+    /// Records `souk.alias(userId, previousId)`, answering as [`Handle::track`] does.
+    pub fn alias(
+        &mut self,
+        user_id: &JsValue,
+        previous_id: Option<String>,
+    ) -> Result<bool, JsValue> {
+        let user_id = user_id.as_string().unwrap_or_default();
+        let result = self.souk.alias(&user_id, previous_id.as_deref());
+        result
+            .map(|outcome| outcome == Outcome::Queued)
+            .map_err(refused)
+    }
+
+    /// `souk.reset()`: forgets the user and starts a new anonymous id.
+    pub fn reset(&mut self) {
+        self.souk.reset();
+    }
+
     /// Records a GA4 `dataLayer` e-commerce event under its spec name, which it
     /// returns; `undefined` for events souk does not map or may not keep.
     #[wasm_bindgen(js_name = captureGa4)]

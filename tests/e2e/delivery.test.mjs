@@ -84,3 +84,22 @@ test("a rejected consent leaves the queue empty in storage", async () => {
   await close();
   assertClean(log);
 });
+
+test("logging in to the shop identifies the shopper to souk, on the ESM page too", async () => {
+  const { page, log, close } = await openPage(browser);
+  await page.goto(`${server.url}/account.html?lang=en`);
+  const ready = () => import("/dist/index.js").then(({ souk }) => souk.ready());
+  await until(page, ready);
+  await page.getByRole("button", { name: "Accept all", exact: true }).click();
+  await page.fill("#login-email", "layla@example.com");
+  await page.fill("#login-password", "a-long-password");
+  await page.click("#login-form [type=submit]");
+  const userId = await page.evaluate(() => JSON.parse(localStorage.getItem("shop.user")).id);
+  const deadline = Date.now() + 10_000;
+  const identified = () => server.events().filter((e) => e.type === "identify" && e.userId === userId);
+  while (identified().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(identified().length, 1);
+  assert.ok(identified()[0].anonymousId, "the anonymous history is linked to the user");
+  await close();
+  assertClean(log);
+});

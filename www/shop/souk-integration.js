@@ -1,16 +1,29 @@
 /*
- * The one piece of souk-specific code in Dar Noor: the footer's "Privacy choices"
- * link reopens souk's consent choices. Everything souk records here it captures by
+ * Dar Noor's souk-specific code: the footer's "Privacy choices" link reopens souk's
+ * consent choices, and login and logout tell souk who the shopper is. Everything
+ * else souk records here it captures by
  * itself: page views, product views from the JSON-LD, and cart and order events
  * from the GA4 dataLayer (ga4.js). Pages with the snippet have `window.souk` at
  * once; account.html imports souk as an ES module instead.
  */
 (function () {
-  document.addEventListener("click", function (event) {
-    if (!event.target.closest || !event.target.closest("[data-privacy-choices]")) return;
+  function withSouk(use) {
     var ready = window.souk
       ? Promise.resolve(window.souk)
       : import("/dist/index.js").then(function (module) { return module.souk; });
-    ready.then(function (souk) { souk.consent.show(); }).catch(function () { /* souk is optional */ });
+    ready.then(use).catch(function () { /* souk is optional */ });
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-privacy-choices]")) {
+      withSouk(function (souk) { souk.consent.show(); });
+    }
+  });
+  // Who the shopper is can only come from the shop: tell souk at login and logout.
+  document.addEventListener("shop:login", function (event) {
+    withSouk(function (souk) { souk.identify(event.detail.userId); });
+  });
+  document.addEventListener("shop:logout", function () {
+    withSouk(function (souk) { souk.reset(); });
   });
 })();
