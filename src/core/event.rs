@@ -108,6 +108,18 @@ pub enum EventError {
         /// Its length in characters.
         chars: usize,
     },
+    /// A Segment e-commerce spec property holds the wrong kind of value.
+    #[error("{event}: {property} must be {wanted}, got {got}")]
+    Spec {
+        /// The event.
+        event: String,
+        /// The property's path, such as `products.1.quantity`.
+        property: String,
+        /// What the spec wants there.
+        wanted: &'static str,
+        /// The value given, as JSON.
+        got: String,
+    },
     /// A user id is empty or too long.
     #[error("{call}: the user id must be 1 to 100 characters, got {chars}")]
     BadUserId {

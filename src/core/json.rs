@@ -72,6 +72,13 @@ pub fn array<I: IntoIterator<Item = String>>(items: I) -> String {
     out
 }
 
+/// One property value as JSON.
+pub fn value(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value);
+    out
+}
+
 /// Writes `properties` as a JSON object.
 pub fn properties(properties: &Properties) -> String {
     let mut object = Object::new();

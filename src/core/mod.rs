@@ -13,6 +13,7 @@ pub mod json;
 pub mod ports;
 pub mod queue;
 pub mod souk;
+pub mod spec;
 pub mod time;
 
 pub use config::{Config, ConfigError};

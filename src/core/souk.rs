@@ -8,6 +8,7 @@ use super::i18n::Lang;
 use super::json;
 use super::ports::{Clock, Request, Rng, Storage, Transport};
 use super::queue::{Queue, QueueFull};
+use super::spec;
 use super::time::iso8601;
 
 /// Why a `track` or `page` call was not recorded.
@@ -132,6 +133,7 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         event::check_name(name)?;
         let name = name.trim();
         event::check_properties(name, &properties)?;
+        spec::check(name, &properties)?;
         self.record(Kind::Track, Some(name.to_owned()), properties)
     }
 

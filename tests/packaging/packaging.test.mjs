@@ -66,6 +66,7 @@ souk.ready().then((live) => {
 ${RECORD}
 souk.init({ writeKey: "souk_test_key", capture: false });
 souk.track("Product Added", { price: NaN });
+souk.track("Product Added", { price: "abc" });
 souk.track("");
 souk.track("Product Added", { price: 12 });
 souk.ready().then((live) => (window.live = live));</script>`),
@@ -226,11 +227,12 @@ test("a crash inside the module never breaks the page", async () => {
 });
 
 test("invalid calls reach error listeners with the field and the problem", async () => {
-  const { log, seen, live } = await visit("bad-input.html", () => window.seen?.length === 3);
+  const { log, seen, live } = await visit("bad-input.html", () => window.seen?.length === 4);
   assertClean(log);
   assert.equal(live, true);
   assert.deepEqual(seen, [
     "error:SoukEventError:Product Added: property `price` must be a finite number",
+    'error:SoukEventError:Product Added: price must be a non-negative number, got "abc"',
     "error:SoukEventError:track: the event name must be a non-empty string",
     "track:Product Added",
   ]);
