@@ -4,7 +4,7 @@ use std::future::{Future, IntoFuture};
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -72,6 +72,13 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
     }
     serve_until(listener, app, shutdown).await?;
 
+    // Connection tasks drop their handles on the store a moment after serving ends;
+    // wait for them (briefly), so the writer closes the database last and folds the
+    // WAL back into the file.
+    let settle = Instant::now();
+    while Arc::strong_count(&store) > 1 && settle.elapsed() < Duration::from_secs(2) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     match Arc::into_inner(store) {
         Some(store) => store.close().await,
         None => warn!("requests were still running at exit; their writes were not waited for"),
