@@ -12,6 +12,71 @@ export type PropertyValue =
 /** An event's properties, such as `{ product_id: "p001", price: 24 }`. */
 export type Properties = { [key: string]: PropertyValue };
 
+/** A product in the Segment e-commerce spec v2. Money is a non-negative number. */
+export interface Product {
+  product_id?: string | number;
+  sku?: string;
+  name?: string;
+  brand?: string;
+  category?: string;
+  variant?: string;
+  price?: number;
+  currency?: string;
+  quantity?: number;
+  position?: number;
+  coupon?: string;
+  url?: string;
+  image_url?: string;
+}
+
+/** An order in the Segment e-commerce spec v2. */
+export interface Order {
+  order_id?: string | number;
+  checkout_id?: string;
+  total?: number;
+  subtotal?: number;
+  revenue?: number;
+  shipping?: number;
+  tax?: number;
+  discount?: number;
+  coupon?: string;
+  currency?: string;
+  products?: Product[];
+}
+
+/** A list of products, as shown or searched. */
+export interface ProductList {
+  list_id?: string;
+  category?: string;
+  query?: string;
+  products?: Product[];
+}
+
+/**
+ * The Segment e-commerce spec v2 events and their properties: `track()` checks
+ * these at compile time (and souk at run time). Extra properties are allowed.
+ */
+export interface EcommerceEvents {
+  "Products Searched": ProductList;
+  "Product List Viewed": ProductList;
+  "Product List Filtered": ProductList;
+  "Product Clicked": Product & { list_id?: string };
+  "Product Viewed": Product;
+  "Product Added": Product & { cart_id?: string };
+  "Product Removed": Product & { cart_id?: string };
+  "Product Added to Wishlist": Product & { wishlist_id?: string };
+  "Cart Viewed": { cart_id?: string; products?: Product[] };
+  "Checkout Started": Order;
+  "Checkout Step Viewed": { checkout_id?: string; step?: number };
+  "Checkout Step Completed": { checkout_id?: string; step?: number };
+  "Payment Info Entered": { checkout_id?: string; order_id?: string | number; payment_method?: string };
+  "Order Completed": Order;
+  "Order Updated": Order;
+  "Order Refunded": Order;
+  "Order Cancelled": Order;
+  "Coupon Applied": { order_id?: string | number; cart_id?: string; coupon_id?: string; coupon_name?: string; discount?: number };
+}
+
 /** What `souk.init()` takes. */
 export interface SoukConfig {
   /** The shop's public write key (letters, digits, `_` and `-`). Required. */
@@ -130,7 +195,9 @@ export interface Souk {
   page(name?: string, properties?: Properties): void;
   page(properties: Properties): void;
   /** Records a named action, such as "Product Added". Without `analytics` consent it is dropped. */
-  track(event: string, properties?: Properties): void;
+  track<E extends keyof EcommerceEvents>(event: E, properties?: EcommerceEvents[E] & Properties): void;
+  /** Any other event: your own names and properties. */
+  track<N extends string>(event: N extends keyof EcommerceEvents ? never : N, properties?: Properties): void;
   /**
    * Says who the shopper is, as your shop knows them (at login or signup), with their
    * traits. Later events carry the user id; the backend links the anonymous history

@@ -27,6 +27,7 @@ test("the README's snippet is the one the build produces", () => {
 test("the README's npm example type-checks against dist/index.d.ts", () => {
   const dir = mkdtempSync(join(tmpdir(), "souk-types-"));
   const misuse = `import { souk } from "souk";\nsouk.track(42);\n`;
+  const wrongPrice = `import { souk } from "souk";\nsouk.track("Product Added", { product_id: "p1", price: "abc" });\n`;
   writeFileSync(join(dir, "example.ts"), example("### npm", "js"));
   writeFileSync(join(dir, "misuse.ts"), misuse);
   const tsconfig = (file) => ({
@@ -43,7 +44,10 @@ test("the README's npm example type-checks against dist/index.d.ts", () => {
   try {
     tsc("example.ts");
     // The declarations must also catch a wrong call, or the check above proves nothing.
-    assert.throws(() => tsc("misuse.ts"), (err) => /TS2345/.test(err.stdout));
+    assert.throws(() => tsc("misuse.ts"), (err) => /TS2345|TS2769/.test(err.stdout));
+    // A spec event with a price that is not a number does not compile either.
+    writeFileSync(join(dir, "wrong-price.ts"), wrongPrice);
+    assert.throws(() => tsc("wrong-price.ts"), (err) => /price/.test(err.stdout));
   } finally {
     cleanup(dir);
   }
