@@ -52,7 +52,7 @@ const GA4_ITEM: [(&str, &str); 9] = [
 pub fn from_ga4(name: &str, params: &Properties) -> Option<(&'static str, Properties)> {
     let (_, spec) = GA4_EVENTS.iter().find(|(ga4, _)| *ga4 == name)?;
     let mut out = rename(params, &GA4_PARAMS);
-    let items: Vec<&Properties> = match get(params, "items") {
+    let items: Vec<&Properties> = match params.get("items") {
         Some(Value::List(items)) => items.iter().filter_map(object).collect(),
         _ => Vec::new(),
     };
@@ -72,7 +72,7 @@ pub fn from_ga4(name: &str, params: &Properties) -> Option<(&'static str, Proper
         _ => {}
     }
     if name == "purchase" {
-        if let Some(total) = get(&out, "total").cloned() {
+        if let Some(total) = out.get("total").cloned() {
             out.0.push(("revenue".to_owned(), total));
         }
     }
@@ -83,15 +83,15 @@ pub fn from_ga4(name: &str, params: &Properties) -> Option<(&'static str, Proper
 /// into `@graph` and arrays; `None` when the document describes no product.
 pub fn product_from_json_ld(document: &Value) -> Option<Properties> {
     let product = find_product(document, 0)?;
-    let text = |key: &str| match get(product, key) {
+    let text = |key: &str| match product.get(key) {
         Some(Value::Text(text)) if !text.is_empty() => Some(text.clone()),
-        Some(Value::Object(named)) => match get(named, "name") {
+        Some(Value::Object(named)) => match named.get("name") {
             Some(Value::Text(name)) => Some(name.clone()),
             _ => None,
         },
         _ => None,
     };
-    let offer = match get(product, "offers") {
+    let offer = match product.get("offers") {
         Some(Value::Object(offer)) => Some(offer),
         Some(Value::List(offers)) => offers.iter().find_map(object),
         _ => None,
@@ -110,11 +110,11 @@ pub fn product_from_json_ld(document: &Value) -> Option<Properties> {
             out.push((to.to_owned(), Value::Text(value)));
         }
     }
-    if let Some(Value::Text(image)) = get(product, "image") {
+    if let Some(Value::Text(image)) = product.get("image") {
         out.push(("image_url".to_owned(), Value::Text(image.clone())));
     }
     if let Some(offer) = offer {
-        let price = match get(offer, "price") {
+        let price = match offer.get("price") {
             Some(Value::Number(price)) => Some(*price),
             Some(Value::Text(price)) => decimal(price.trim()),
             _ => None,
@@ -122,7 +122,7 @@ pub fn product_from_json_ld(document: &Value) -> Option<Properties> {
         if let Some(price) = price {
             out.push(("price".to_owned(), Value::Number(price)));
         }
-        if let Some(Value::Text(currency)) = get(offer, "priceCurrency") {
+        if let Some(Value::Text(currency)) = offer.get("priceCurrency") {
             out.push(("currency".to_owned(), Value::Text(currency.clone())));
         }
     }
@@ -148,7 +148,7 @@ fn find_product(value: &Value, depth: usize) -> Option<&Properties> {
     match value {
         Value::List(items) => items.iter().find_map(|item| find_product(item, depth + 1)),
         Value::Object(props) => {
-            let is_product = match get(props, "@type") {
+            let is_product = match props.get("@type") {
                 Some(Value::Text(kind)) => kind == "Product",
                 Some(Value::List(kinds)) => kinds
                     .iter()
@@ -158,14 +158,12 @@ fn find_product(value: &Value, depth: usize) -> Option<&Properties> {
             if is_product {
                 return Some(props);
             }
-            get(props, "@graph").and_then(|graph| find_product(graph, depth + 1))
+            props
+                .get("@graph")
+                .and_then(|graph| find_product(graph, depth + 1))
         }
         _ => None,
     }
-}
-
-fn get<'a>(props: &'a Properties, key: &str) -> Option<&'a Value> {
-    props.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
 fn object(value: &Value) -> Option<&Properties> {
@@ -179,7 +177,7 @@ fn object(value: &Value) -> Option<&Properties> {
 fn rename(props: &Properties, names: &[(&str, &str)]) -> Properties {
     let renamed = names
         .iter()
-        .filter_map(|(from, to)| Some(((*to).to_owned(), get(props, from)?.clone())));
+        .filter_map(|(from, to)| Some(((*to).to_owned(), props.get(from)?.clone())));
     Properties(renamed.collect())
 }
 
@@ -187,39 +185,31 @@ fn rename(props: &Properties, names: &[(&str, &str)]) -> Properties {
 mod tests {
     use super::*;
 
-    fn props(entries: &[(&str, Value)]) -> Properties {
-        Properties(
-            entries
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
-        )
-    }
     fn text(s: &str) -> Value {
         Value::Text(s.to_owned())
     }
 
     #[test]
     fn ga4_add_to_cart_becomes_product_added_with_the_item_on_top() {
-        let item = Value::Object(props(&[
+        let item = Value::Object(Properties::from([
             ("item_id", text("p001")),
             ("item_name", text("Enamel Pot")),
             ("price", Value::Number(89.0)),
             ("quantity", Value::Number(2.0)),
             ("google_only", text("x")),
         ]));
-        let params = props(&[
+        let params = Properties::from([
             ("currency", text("AED")),
             ("value", Value::Number(178.0)),
             ("items", Value::List(vec![item])),
         ]);
         let (name, out) = from_ga4("add_to_cart", &params).unwrap();
         assert_eq!(name, "Product Added");
-        assert_eq!(get(&out, "product_id"), Some(&text("p001")));
-        assert_eq!(get(&out, "quantity"), Some(&Value::Number(2.0)));
-        assert_eq!(get(&out, "currency"), Some(&text("AED")));
+        assert_eq!(out.get("product_id"), Some(&text("p001")));
+        assert_eq!(out.get("quantity"), Some(&Value::Number(2.0)));
+        assert_eq!(out.get("currency"), Some(&text("AED")));
         assert_eq!(
-            get(&out, "google_only"),
+            out.get("google_only"),
             None,
             "unknown GA4 fields are not passed on"
         );
@@ -228,25 +218,25 @@ mod tests {
     #[test]
     fn ga4_purchase_becomes_order_completed_with_products_and_revenue() {
         let items = Value::List(vec![
-            Value::Object(props(&[
+            Value::Object(Properties::from([
                 ("item_id", text("p001")),
                 ("price", Value::Number(10.0)),
             ])),
-            Value::Object(props(&[
+            Value::Object(Properties::from([
                 ("item_id", text("p002")),
                 ("price", Value::Number(5.5)),
             ])),
         ]);
-        let params = props(&[
+        let params = Properties::from([
             ("transaction_id", text("DN-1")),
             ("value", Value::Number(15.5)),
             ("items", items),
         ]);
         let (name, out) = from_ga4("purchase", &params).unwrap();
         assert_eq!(name, "Order Completed");
-        assert_eq!(get(&out, "order_id"), Some(&text("DN-1")));
-        assert_eq!(get(&out, "revenue"), Some(&Value::Number(15.5)));
-        match get(&out, "products") {
+        assert_eq!(out.get("order_id"), Some(&text("DN-1")));
+        assert_eq!(out.get("revenue"), Some(&Value::Number(15.5)));
+        match out.get("products") {
             Some(Value::List(products)) => assert_eq!(products.len(), 2),
             other => panic!("products: {other:?}"),
         }
@@ -259,42 +249,48 @@ mod tests {
 
     #[test]
     fn json_ld_products_are_found_and_read() {
-        let offer = Value::Object(props(&[
+        let offer = Value::Object(Properties::from([
             ("price", text("89.00")),
             ("priceCurrency", text("AED")),
         ]));
-        let product = Value::Object(props(&[
+        let product = Value::Object(Properties::from([
             ("@type", text("Product")),
             ("sku", text("DN-KIT-001")),
             ("productID", text("p001")),
             ("name", text("Enamel Pot")),
             (
                 "brand",
-                Value::Object(props(&[("@type", text("Brand")), ("name", text("Ember"))])),
+                Value::Object(Properties::from([
+                    ("@type", text("Brand")),
+                    ("name", text("Ember")),
+                ])),
             ),
             ("offers", offer),
         ]));
-        let graph = Value::Object(props(&[(
+        let graph = Value::Object(Properties::from([(
             "@graph",
             Value::List(vec![
-                Value::Object(props(&[("@type", text("WebPage"))])),
+                Value::Object(Properties::from([("@type", text("WebPage"))])),
                 product,
             ]),
         )]));
         let out = product_from_json_ld(&graph).unwrap();
-        assert_eq!(get(&out, "product_id"), Some(&text("p001")));
-        assert_eq!(get(&out, "brand"), Some(&text("Ember")));
-        assert_eq!(get(&out, "price"), Some(&Value::Number(89.0)));
-        assert_eq!(get(&out, "currency"), Some(&text("AED")));
+        assert_eq!(out.get("product_id"), Some(&text("p001")));
+        assert_eq!(out.get("brand"), Some(&text("Ember")));
+        assert_eq!(out.get("price"), Some(&Value::Number(89.0)));
+        assert_eq!(out.get("currency"), Some(&text("AED")));
         assert_eq!(decimal("12.5"), Some(12.5));
         assert_eq!(decimal("7"), Some(7.0));
         assert_eq!(
             (decimal("1e3"), decimal("-1"), decimal(".5"), decimal("")),
             (None, None, None, None)
         );
-        let page = Value::Object(props(&[("@type", text("WebPage"))]));
+        let page = Value::Object(Properties::from([("@type", text("WebPage"))]));
         assert!(product_from_json_ld(&page).is_none());
-        let no_id = Value::Object(props(&[("@type", text("Product")), ("name", text("?"))]));
+        let no_id = Value::Object(Properties::from([
+            ("@type", text("Product")),
+            ("name", text("?")),
+        ]));
         assert!(
             product_from_json_ld(&no_id).is_none(),
             "a product without an id cannot be tracked"

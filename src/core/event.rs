@@ -25,6 +25,27 @@ pub enum Value {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Properties(pub Vec<(String, Value)>);
 
+impl Properties {
+    /// The value of property `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+}
+
+impl<const N: usize> From<[(&str, Value); N]> for Properties {
+    fn from(entries: [(&str, Value); N]) -> Self {
+        Properties(
+            entries
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value))
+                .collect(),
+        )
+    }
+}
+
 /// Which Segment call a [`Message`] records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -67,8 +67,7 @@ pub fn check(event: &str, properties: &Properties) -> Result<(), EventError> {
         return Ok(());
     }
     check_fields(event, "", properties)?;
-    if let Some((_, Value::List(products))) = properties.0.iter().find(|(key, _)| key == "products")
-    {
+    if let Some(Value::List(products)) = properties.get("products") {
         for (i, product) in products.iter().enumerate() {
             if let Value::Object(product) = product {
                 check_fields(event, &format!("products.{i}."), product)?;
@@ -116,23 +115,14 @@ fn check_fields(event: &str, prefix: &str, properties: &Properties) -> Result<()
 mod tests {
     use super::*;
 
-    fn props(entries: &[(&str, Value)]) -> Properties {
-        Properties(
-            entries
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn a_wrong_price_is_refused_with_its_name_and_value() {
-        let bad = props(&[("price", Value::Text("abc".into()))]);
+        let bad = Properties::from([("price", Value::Text("abc".into()))]);
         assert_eq!(
             check("Product Added", &bad).unwrap_err().to_string(),
             r#"Product Added: price must be a non-negative number, got "abc""#
         );
-        let ok = props(&[
+        let ok = Properties::from([
             ("price", Value::Number(24.5)),
             ("quantity", Value::Number(2.0)),
             ("product_id", Value::Number(1001.0)),
@@ -150,12 +140,12 @@ mod tests {
     #[test]
     fn products_in_an_order_are_checked_by_position() {
         let line = |quantity: f64| {
-            Value::Object(props(&[
+            Value::Object(Properties::from([
                 ("product_id", Value::Text("p1".into())),
                 ("quantity", Value::Number(quantity)),
             ]))
         };
-        let order = props(&[
+        let order = Properties::from([
             ("order_id", Value::Text("DN-1".into())),
             ("products", Value::List(vec![line(1.0), line(1.5)])),
         ]);
@@ -163,12 +153,12 @@ mod tests {
             check("Order Completed", &order).unwrap_err().to_string(),
             "Order Completed: products.1.quantity must be a whole number of at least 0, got 1.5"
         );
-        let currency = props(&[("currency", Value::Text("dirham".into()))]);
+        let currency = Properties::from([("currency", Value::Text("dirham".into()))]);
         assert!(check("Checkout Started", &currency)
             .unwrap_err()
             .to_string()
             .contains("ISO 4217"));
-        let empty_id = props(&[("product_id", Value::Text(" ".into()))]);
+        let empty_id = Properties::from([("product_id", Value::Text(" ".into()))]);
         assert!(check("Product Viewed", &empty_id).is_err());
     }
 }
