@@ -2,8 +2,8 @@
 // every request and every cookie, localStorage and IndexedDB write is recorded, and
 // none may fall outside `necessary` before the shopper says yes, or after a no.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { axeViolations, launchBrowser, openPage, startServer, until } from "./harness.mjs";
+import { test } from "node:test";
+import { axeViolations, openPage, serverAndBrowser, until } from "./harness.mjs";
 
 const WORDS = {
   en: { region: "Privacy choices", accept: "Accept all", reject: "Reject all", choose: "Choose", save: "Save my choices", analytics: "Analytics", footer: "Privacy choices" },
@@ -33,19 +33,11 @@ function recordWrites() {
   };
 }
 
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 /** A shopper's tab, with every request to souk's API recorded. */
 async function shopper(lang, options = {}) {
-  const tab = await openPage(browser, { viewport: { width: 1280, height: 900 }, ...options });
+  const tab = await openPage(env.browser, { viewport: { width: 1280, height: 900 }, ...options });
   const api = [];
   tab.page.on("request", (request) => {
     const path = new URL(request.url()).pathname;
@@ -55,7 +47,7 @@ async function shopper(lang, options = {}) {
   tab.api = api;
   tab.words = WORDS[lang];
   tab.open = async (path) => {
-    await tab.page.goto(`${server.url}${path}${path.includes("?") ? "&" : "?"}lang=${lang}`);
+    await tab.page.goto(`${env.server.url}${path}${path.includes("?") ? "&" : "?"}lang=${lang}`);
     await until(tab.page, () => window.souk && window.souk.ready().then((live) => live));
   };
   tab.writes = () => tab.page.evaluate(() => window.__writes);
@@ -109,7 +101,7 @@ for (const lang of ["en", "ar"]) {
     await addToCart(tab, "p003");
     const anonymousId = await page.evaluate(() => localStorage.getItem("souk:analytics:anonymous_id"));
     const mine = (event) =>
-      server.events().filter((e) => e.event === event && e.anonymousId === anonymousId).map((e) => e.properties.product_id);
+      env.server.events().filter((e) => e.event === event && e.anonymousId === anonymousId).map((e) => e.properties.product_id);
     await waitFor(() => mine("Product Added").includes("p003"));
     assert.deepEqual(mine("Product Added"), ["p003"], "stored once; nothing done before consent");
     // The page the shopper said yes on counts (its product view); the pages before it do not.

@@ -2,26 +2,18 @@
 // localStorage, so events survive a reload while the backend is unreachable, and the
 // shop's tabs share it. What the server stored is read back with `souk-server events`.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { assertClean, launchBrowser, openPage, startServer, until } from "./harness.mjs";
+import { test } from "node:test";
+import { assertClean, openPage, serverAndBrowser, until } from "./harness.mjs";
 
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 const live = () => window.souk && window.souk.ready();
 const queuedKeys = () => Object.keys(localStorage).filter((key) => key.startsWith("souk:analytics:q:"));
 
 /** A shopper who accepted everything, in a fresh browser context. */
 async function consentingShopper() {
-  const tab = await openPage(browser);
-  await tab.page.goto(`${server.url}/index.html?lang=en`);
+  const tab = await openPage(env.browser);
+  await tab.page.goto(`${env.server.url}/index.html?lang=en`);
   await until(tab.page, live);
   await tab.page.getByRole("button", { name: "Accept all", exact: true }).click();
   return tab;
@@ -34,7 +26,7 @@ const addAll = (page, ids) =>
 /** Waits until the server holds each id's event, and returns how many times each is there. */
 async function stored(ids) {
   const counts = () => {
-    const events = server.events().filter((e) => e.event === "Product Added");
+    const events = env.server.events().filter((e) => e.event === "Product Added");
     return ids.map((id) => events.filter((e) => e.properties.product_id === id).length);
   };
   const deadline = Date.now() + 15_000;
@@ -66,7 +58,7 @@ test("the shop's tabs share one queue: another tab delivers what one could not",
   assert.ok((await first.page.evaluate(queuedKeys)).length >= 2);
 
   const second = await first.page.context().newPage();
-  await second.goto(`${server.url}/cart.html?lang=en`);
+  await second.goto(`${env.server.url}/cart.html?lang=en`);
   await until(second, live);
   assert.deepEqual(await stored(ids), [1, 1], "each event exactly once");
   await until(second, () => Object.keys(localStorage).every((k) => !k.startsWith("souk:analytics:q:")));
@@ -75,8 +67,8 @@ test("the shop's tabs share one queue: another tab delivers what one could not",
 });
 
 test("a rejected consent leaves the queue empty in storage", async () => {
-  const { page, log, close } = await openPage(browser);
-  await page.goto(`${server.url}/index.html?lang=en`);
+  const { page, log, close } = await openPage(env.browser);
+  await page.goto(`${env.server.url}/index.html?lang=en`);
   await until(page, live);
   await page.getByRole("button", { name: "Reject all", exact: true }).click();
   await addAll(page, ["never"]);
@@ -86,8 +78,8 @@ test("a rejected consent leaves the queue empty in storage", async () => {
 });
 
 test("logging in to the shop identifies the shopper to souk, on the ESM page too", async () => {
-  const { page, log, close } = await openPage(browser);
-  await page.goto(`${server.url}/account.html?lang=en`);
+  const { page, log, close } = await openPage(env.browser);
+  await page.goto(`${env.server.url}/account.html?lang=en`);
   const ready = () => import("/dist/index.js").then(({ souk }) => souk.ready());
   await until(page, ready);
   await page.getByRole("button", { name: "Accept all", exact: true }).click();
@@ -96,7 +88,7 @@ test("logging in to the shop identifies the shopper to souk, on the ESM page too
   await page.click("#login-form [type=submit]");
   const userId = await page.evaluate(() => JSON.parse(localStorage.getItem("shop.user")).id);
   const deadline = Date.now() + 10_000;
-  const identified = () => server.events().filter((e) => e.type === "identify" && e.userId === userId);
+  const identified = () => env.server.events().filter((e) => e.type === "identify" && e.userId === userId);
   while (identified().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   assert.equal(identified().length, 1);
   assert.ok(identified()[0].anonymousId, "the anonymous history is linked to the user");

@@ -5,6 +5,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 export const ROOT = new URL("../..", import.meta.url).pathname;
@@ -45,6 +46,23 @@ export async function startServer({ www = join(ROOT, "www"), dist = join(ROOT, "
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts a souk-server on the demo shop and Chromium before a test file's tests, and
+ * stops both after them. The returned object holds `server` and `browser` once started.
+ */
+export function serverAndBrowser() {
+  const env = {};
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
 }
 
 /** Launches headless Chromium from Debian's package; no browser is downloaded. */

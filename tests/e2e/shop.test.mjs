@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { ROOT, assertClean, axeViolations, launchBrowser, openPage, startServer, until } from "./harness.mjs";
+import { before, test } from "node:test";
+import { ROOT, assertClean, axeViolations, openPage, serverAndBrowser, until } from "./harness.mjs";
 
 const SHOTS = join(ROOT, "tests/e2e/screenshots");
 const catalog = JSON.parse(readFileSync(join(ROOT, "www/shop/catalog.json"), "utf8"));
@@ -22,18 +22,8 @@ const PAGES = {
   account: "/account.html",
 };
 
-let server, browser;
-
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
+before(() => mkdirSync(SHOTS, { recursive: true }));
 
 /** souk's readiness on the page: the script-tag client, or the npm module's. */
 const soukReady = () =>
@@ -42,8 +32,8 @@ const soukReady = () =>
 for (const lang of ["en", "ar"]) {
   for (const [name, path] of Object.entries(PAGES)) {
     test(`${name} page in ${lang}: souk live, ${lang === "ar" ? "right-to-left" : "left-to-right"}, accessible`, async () => {
-      const { page, log, close } = await openPage(browser, { viewport: { width: 1280, height: 900 } });
-      await page.goto(`${server.url}${path}${path.includes("?") ? "&" : "?"}lang=${lang}`);
+      const { page, log, close } = await openPage(env.browser, { viewport: { width: 1280, height: 900 } });
+      await page.goto(`${env.server.url}${path}${path.includes("?") ? "&" : "?"}lang=${lang}`);
       assert.equal(await page.evaluate(soukReady), true, "souk is live on the page");
       // A new shopper is asked for consent: axe checks the page with the banner on it.
       await until(page, () => document.querySelector("souk-consent")?.shadowRoot?.querySelector("[role=region]"));
@@ -58,16 +48,16 @@ for (const lang of ["en", "ar"]) {
 }
 
 test("a shopper finds a product, adds it to the cart and places an order", async () => {
-  const { page, log, close } = await openPage(browser, { viewport: { width: 390, height: 844 } });
-  await page.goto(`${server.url}/category.html?c=${inStock.category}`);
+  const { page, log, close } = await openPage(env.browser, { viewport: { width: 390, height: 844 } });
+  await page.goto(`${env.server.url}/category.html?c=${inStock.category}`);
   await page.click(`a[data-souk-product-id="${inStock.id}"]`);
   await page.waitForURL(/product\.html/);
   await page.click(`[data-souk-action="add-to-cart"][data-souk-product-id="${inStock.id}"]`);
   await until(page, () => document.querySelector("[data-cart-count]").textContent.trim() === "1");
-  await page.goto(`${server.url}/cart.html`);
+  await page.goto(`${env.server.url}/cart.html`);
   assert.match(await page.textContent("main"), new RegExp(inStock.name.en.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
   await page.screenshot({ path: join(SHOTS, "cart-with-item-mobile-en.png"), fullPage: true });
-  await page.goto(`${server.url}/checkout.html`);
+  await page.goto(`${env.server.url}/checkout.html`);
   for (const input of await page.$$("form input[required]")) {
     const type = await input.getAttribute("type");
     await input.fill(type === "email" ? "shopper@example.com" : type === "tel" ? "+971500000000" : "Test");
@@ -81,8 +71,8 @@ test("a shopper finds a product, adds it to the cart and places an order", async
 });
 
 test("the language switch flips the page to Arabic, right-to-left", async () => {
-  const { page, log, close } = await openPage(browser);
-  await page.goto(`${server.url}/index.html?lang=en`);
+  const { page, log, close } = await openPage(env.browser);
+  await page.goto(`${env.server.url}/index.html?lang=en`);
   await page.click("[data-lang-switch]");
   await until(page, () => document.documentElement.dir === "rtl");
   assert.equal(await page.evaluate(() => document.documentElement.lang), "ar");
@@ -92,8 +82,8 @@ test("the language switch flips the page to Arabic, right-to-left", async () => 
 });
 
 test("product pages carry schema.org Product JSON-LD from the catalogue", async () => {
-  const { page, log, close } = await openPage(browser);
-  await page.goto(`${server.url}/product.html?id=${inStock.id}`);
+  const { page, log, close } = await openPage(env.browser);
+  await page.goto(`${env.server.url}/product.html?id=${inStock.id}`);
   const ld = await page.evaluate(() =>
     [...document.querySelectorAll('script[type="application/ld+json"]')].map((s) => JSON.parse(s.textContent)),
   );
