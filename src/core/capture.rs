@@ -5,6 +5,7 @@
 //! - schema.org `Product` JSON-LD on product pages.
 
 use super::event::{Properties, Value};
+use super::json::decimal;
 
 /// GA4 e-commerce event names and their Segment e-commerce spec v2 names.
 const GA4_EVENTS: [(&str, &str); 11] = [
@@ -127,18 +128,6 @@ pub fn product_from_json_ld(document: &Value) -> Option<Properties> {
         }
     }
     Some(Properties(out))
-}
-
-/// A plain decimal such as `89.00` as a number, without pulling float parsing into
-/// the wasm build (prices in JSON-LD are often strings).
-fn decimal(text: &str) -> Option<f64> {
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |part: &str| part.len() <= 15 && part.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(fraction) {
-        return None;
-    }
-    let number = |part: &str| part.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0')) as f64;
-    Some(number(whole) + number(fraction) / 10f64.powi(fraction.len() as i32))
 }
 
 fn find_product(value: &Value, depth: usize) -> Option<&Properties> {

@@ -11,7 +11,12 @@ pub struct Config {
     pub api_host: Option<String>,
     /// The shop's consent policy: its revision and how long a decision lasts.
     pub policy: Policy,
+    /// How long a cart with items may sit idle before it counts as abandoned.
+    pub cart_idle_ms: u64,
 }
+
+/// Thirty minutes: the idle time after which web analytics usually ends a session.
+pub const CART_IDLE_MINUTES: u32 = 30;
 
 /// Why `init` refused a configuration. The message says what to change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +36,9 @@ pub enum ConfigError {
     /// The consent lifetime is out of range.
     #[error("init: `consent.maxAgeDays` must be a whole number from 1 to 395, got {0}")]
     BadMaxAge(String),
+    /// The cart's idle time is out of range.
+    #[error("init: `cart.idleMinutes` must be a whole number from 1 to 1440, got {0}")]
+    BadCartIdle(String),
 }
 
 impl Config {
@@ -55,7 +63,20 @@ impl Config {
             write_key: write_key.to_owned(),
             api_host,
             policy: Policy::default(),
+            cart_idle_ms: u64::from(CART_IDLE_MINUTES) * 60_000,
         })
+    }
+
+    /// Sets `cart.idleMinutes`, after which an idle cart with items is abandoned;
+    /// `None` keeps [`CART_IDLE_MINUTES`].
+    pub fn with_cart_idle(mut self, minutes: Option<f64>) -> Result<Self, ConfigError> {
+        if let Some(minutes) = minutes {
+            if minutes.fract() != 0.0 || !(1.0..=1440.0).contains(&minutes) {
+                return Err(ConfigError::BadCartIdle(super::json::number(minutes)));
+            }
+            self.cart_idle_ms = minutes as u64 * 60_000;
+        }
+        Ok(self)
     }
 
     /// Sets the consent policy from `consent.revision`, `consent.maxAgeDays` and
@@ -98,8 +119,25 @@ mod tests {
                 write_key: "shop_123".into(),
                 api_host: Some("https://api.shop.example".into()),
                 policy: Policy::default(),
+                cart_idle_ms: 30 * 60_000,
             })
         );
+    }
+
+    #[test]
+    fn the_cart_idle_time_is_checked() {
+        let config = Config::new(Some("k"), None).unwrap();
+        let hour = config.clone().with_cart_idle(Some(60.0)).unwrap();
+        assert_eq!(hour.cart_idle_ms, 3_600_000);
+        assert_eq!(
+            config
+                .clone()
+                .with_cart_idle(Some(0.0))
+                .unwrap_err()
+                .to_string(),
+            "init: `cart.idleMinutes` must be a whole number from 1 to 1440, got 0"
+        );
+        assert!(config.with_cart_idle(Some(2.5)).is_err());
     }
 
     #[test]

@@ -167,6 +167,18 @@ fn string(out: &mut String, text: &str) {
     out.push('"');
 }
 
+/// A plain decimal such as `89.00` as a number, without pulling float parsing into
+/// the wasm build (prices in JSON-LD are often strings, and souk stores some as text).
+pub fn decimal(text: &str) -> Option<f64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |part: &str| part.len() <= 15 && part.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let number = |part: &str| part.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0')) as f64;
+    Some(number(whole) + number(fraction) / 10f64.powi(fraction.len() as i32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

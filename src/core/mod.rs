@@ -5,6 +5,7 @@
 //! `crypto` to those traits.
 
 pub mod capture;
+pub mod cart;
 pub mod config;
 pub mod consent;
 pub mod event;

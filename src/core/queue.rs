@@ -3,10 +3,15 @@
 //! adding an event writes one small entry, and withdrawing `analytics` purges the
 //! queue with the rest of the category.
 //!
-//! Keys sort by time (`q:<ms, 13 digits>:<this page's sequence, 6 digits>:<messageId>`),
-//! so batches go oldest first, and in call order within a millisecond.
+//! Keys sort by time (`q:<ms, 13 digits>:<this page's sequence, 6 digits>:<size>:<messageId>`),
+//! so batches go oldest first, and in call order within a millisecond. The message's
+//! size is in its key, so the queue's bytes are known from the keys alone.
 //! A batch leaves storage only once the backend confirmed it. A tab may send a
 //! message another tab is also sending; the backend keeps each `messageId` once.
+//!
+//! When the queue is full (by count or by bytes) it refuses the new event and keeps
+//! the ones it has: those are older, and may already be on their way to the backend,
+//! so dropping them could not be undone. Every refusal is counted.
 
 use super::ports::Storage;
 
@@ -14,6 +19,9 @@ use super::ports::Storage;
 pub const PREFIX: &str = "souk:analytics:q:";
 /// How many messages the queue holds before it refuses more.
 pub const CAPACITY: usize = 1000;
+/// How many bytes of messages the queue holds before it refuses more: a fifth of the
+/// 5 MB a browser gives an origin's `localStorage`, which the shop shares.
+pub const CAPACITY_BYTES: usize = 1_000_000;
 /// Most messages in one batch.
 pub const BATCH_SIZE: usize = 100;
 /// Most bytes of messages in one batch: under the browser's 64 KB for requests that
@@ -22,39 +30,54 @@ pub const BATCH_BYTES: usize = 60_000;
 
 /// The queue is full; the message was not recorded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the event queue is full ({CAPACITY} messages waiting); the event was not recorded")]
+#[error("the event queue is full ({CAPACITY} messages or {CAPACITY_BYTES} bytes waiting); the event was not recorded")]
 pub struct QueueFull;
 
-/// This tab's view of the queue: which batch it is delivering, and how many events
-/// it had to refuse.
+/// This tab's view of the queue: which batch it is delivering.
 #[derive(Debug, Default)]
 pub struct Queue {
     in_flight: Option<(u32, Vec<String>)>,
-    refused: u32,
     sequence: u32,
 }
 
+/// A queued message's key, with the size it records.
+struct Entry {
+    key: String,
+    bytes: usize,
+}
+
 impl Queue {
-    /// The storage key for the next message, recorded at `timestamp_ms`.
-    pub fn key(&mut self, timestamp_ms: u64, message_id: &str) -> String {
+    /// The storage key for `message`, recorded at `timestamp_ms` with id `message_id`.
+    pub fn key(&mut self, timestamp_ms: u64, message_id: &str, message: &str) -> String {
         self.sequence = (self.sequence + 1) % 1_000_000;
-        let mut key = String::with_capacity(PREFIX.len() + 22 + message_id.len());
+        let mut key = String::with_capacity(PREFIX.len() + 30 + message_id.len());
         key.push_str(PREFIX);
         push_padded(&mut key, timestamp_ms, 13);
         key.push(':');
         push_padded(&mut key, u64::from(self.sequence), 6);
         key.push(':');
+        push_padded(&mut key, message.len() as u64, 1);
+        key.push(':');
         key.push_str(message_id);
         key
     }
 
-    /// Whether one more message fits; counts the refusal when it does not.
-    pub fn admit(&mut self, storage: &impl Storage) -> Result<(), QueueFull> {
-        if Self::keys(storage).len() >= CAPACITY {
-            self.refused = self.refused.saturating_add(1);
+    /// Whether a message of `bytes` fits, by count and by bytes.
+    pub fn admit(&self, storage: &impl Storage, bytes: usize) -> Result<(), QueueFull> {
+        let entries = Self::entries(storage);
+        let waiting: usize = entries.iter().map(|entry| entry.bytes).sum();
+        if entries.len() >= CAPACITY || waiting + bytes > CAPACITY_BYTES {
             return Err(QueueFull);
         }
         Ok(())
+    }
+
+    /// Whether a full batch waits (by count or bytes), so delivery should not wait
+    /// for the batching interval.
+    pub fn due(&self, storage: &impl Storage) -> bool {
+        let entries = Self::entries(storage);
+        let waiting: usize = entries.iter().map(|entry| entry.bytes).sum();
+        entries.len() >= BATCH_SIZE || waiting >= BATCH_BYTES
     }
 
     /// The next batch to deliver, as attempt `id`: the oldest messages not already in
@@ -65,7 +88,7 @@ impl Queue {
             return None;
         }
         let (mut keys, mut messages, mut bytes) = (Vec::new(), Vec::new(), 0);
-        for key in Self::keys(storage) {
+        for Entry { key, .. } in Self::entries(storage) {
             let Some(message) = storage.get(&key) else {
                 continue;
             };
@@ -109,22 +132,22 @@ impl Queue {
 
     /// Messages waiting in storage, from every tab.
     pub fn len(&self, storage: &impl Storage) -> usize {
-        Self::keys(storage).len()
+        Self::entries(storage).len()
     }
 
-    /// Events refused because the queue was full, since the page loaded.
-    pub fn refused(&self) -> u32 {
-        self.refused
-    }
-
-    fn keys(storage: &impl Storage) -> Vec<String> {
-        let mut keys: Vec<String> = storage
+    /// The queued messages' keys, oldest first, with their sizes.
+    fn entries(storage: &impl Storage) -> Vec<Entry> {
+        let mut entries: Vec<Entry> = storage
             .keys()
             .into_iter()
-            .filter(|key| key.starts_with(PREFIX))
+            .filter_map(|key| {
+                let size = key.strip_prefix(PREFIX)?.split(':').nth(2);
+                let bytes = size.and_then(|size| size.parse().ok()).unwrap_or(0);
+                Some(Entry { key, bytes })
+            })
             .collect();
-        keys.sort_unstable();
-        keys
+        entries.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        entries
     }
 }
 
@@ -144,23 +167,24 @@ mod tests {
         let mut storage = MemoryStorage::default();
         let mut queue = Queue::default();
         for (ms, id, size) in messages {
+            let message = "x".repeat(*size);
             storage
-                .set(&queue.key(*ms, id), &"x".repeat(*size))
+                .set(&queue.key(*ms, id, &message), &message)
                 .unwrap();
         }
         storage
     }
 
     #[test]
-    fn keys_sort_by_time_then_call_order() {
+    fn keys_sort_by_time_then_call_order_and_carry_the_size() {
         let mut queue = Queue::default();
         assert_eq!(
-            queue.key(42, "m"),
-            "souk:analytics:q:0000000000042:000001:m"
+            queue.key(42, "m", "{}"),
+            "souk:analytics:q:0000000000042:000001:2:m"
         );
-        assert!(queue.key(999, "z") < queue.key(1000, "a"));
+        assert!(queue.key(999, "z", "") < queue.key(1000, "a", ""));
         assert!(
-            queue.key(1000, "z") < queue.key(1000, "a"),
+            queue.key(1000, "z", "") < queue.key(1000, "a", ""),
             "same millisecond: the order of the calls"
         );
     }
@@ -170,7 +194,7 @@ mod tests {
         let mut storage = storage_with(&[(3, "c", 10), (1, "a", 10), (2, "b", 10)]);
         let mut queue = Queue::default();
         storage
-            .set(&Queue::default().key(0, "first"), "first")
+            .set(&Queue::default().key(0, "first", "first"), "first")
             .unwrap();
         let batch = queue.take_batch(&storage, 1).unwrap();
         assert_eq!(batch[0], "first");
@@ -204,20 +228,43 @@ mod tests {
     }
 
     #[test]
-    fn a_full_queue_refuses_and_counts() {
+    fn a_batch_is_due_at_a_full_count_or_a_full_request() {
+        let queue = Queue::default();
+        let few: Vec<(u64, String, usize)> = (0..BATCH_SIZE as u64 - 1)
+            .map(|i| (i, format!("m{i}"), 10))
+            .collect();
+        let mut storage = storage_with(&as_refs(&few));
+        assert!(!queue.due(&storage), "one short of a batch waits");
+        storage
+            .set(&Queue::default().key(500, "last", "x"), "x")
+            .unwrap();
+        assert!(queue.due(&storage));
+        assert!(queue.due(&storage_with(&[(1, "a", BATCH_BYTES)])));
+        assert!(!queue.due(&storage_with(&[(1, "a", BATCH_BYTES - 1)])));
+    }
+
+    #[test]
+    fn a_full_queue_refuses_by_count_and_by_bytes_and_keeps_what_it_has() {
         let entries: Vec<(u64, String, usize)> = (0..CAPACITY as u64)
             .map(|i| (i, format!("m{i}"), 1))
             .collect();
-        let refs: Vec<(u64, &str, usize)> = entries
-            .iter()
-            .map(|(ms, id, n)| (*ms, id.as_str(), *n))
-            .collect();
-        let storage = storage_with(&refs);
+        let storage = storage_with(&as_refs(&entries));
         let mut queue = Queue::default();
-        assert_eq!(queue.admit(&storage), Err(QueueFull));
-        assert_eq!(queue.admit(&storage), Err(QueueFull));
-        assert_eq!(queue.refused(), 2);
+        assert_eq!(queue.admit(&storage, 1), Err(QueueFull));
+        assert_eq!(queue.len(&storage), CAPACITY, "nothing queued was dropped");
         let batch = queue.take_batch(&storage, 1).unwrap();
         assert_eq!(batch.len(), BATCH_SIZE);
+
+        let half = CAPACITY_BYTES / 2;
+        let storage = storage_with(&[(1, "a", half), (2, "b", half - 10)]);
+        assert_eq!(queue.admit(&storage, 10), Ok(()));
+        assert_eq!(queue.admit(&storage, 11), Err(QueueFull));
+    }
+
+    fn as_refs(entries: &[(u64, String, usize)]) -> Vec<(u64, &str, usize)> {
+        entries
+            .iter()
+            .map(|(ms, id, n)| (*ms, id.as_str(), *n))
+            .collect()
     }
 }

@@ -1,6 +1,7 @@
 //! One souk instance on one page: configuration, consent, the device's ids and the
 //! queue, with storage and delivery through the ports.
 
+use super::cart::{Cart, Change};
 use super::config::Config;
 use super::consent::{self, Category, Grants, Record, Source};
 use super::event::{self, EventError, Kind, Message, Properties};
@@ -46,6 +47,12 @@ const UNSENT_PROOFS_KEY: &str = "souk:necessary:unsent_proofs";
 const ANONYMOUS_ID_KEY: &str = "souk:analytics:anonymous_id";
 /// So does the user id from `identify`.
 const USER_ID_KEY: &str = "souk:analytics:user_id";
+/// The cart, for noticing its abandonment: behaviour, so `analytics`.
+const CART_KEY: &str = "souk:analytics:cart";
+/// How many events the full queue refused, over the shop's tabs and reloads.
+const DROPPED_KEY: &str = "souk:analytics:dropped";
+/// The event recorded for an abandoned cart.
+pub const CART_ABANDONED: &str = "Cart Abandoned";
 
 /// A consent proof waiting for delivery.
 #[derive(Debug)]
@@ -150,12 +157,7 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         event: Option<String>,
         properties: Properties,
     ) -> Result<Outcome, Refused> {
-        let allowed = self.grants.allows(Category::Analytics);
-        let buffer =
-            !allowed && self.consent.is_none() && self.config.policy.buffer_before_decision;
-        if !allowed && !buffer {
-            return Ok(Outcome::NotConsented);
-        }
+        self.check_cart();
         let message = Message {
             kind,
             event,
@@ -165,6 +167,18 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
             anonymous_id: self.anonymous_id.clone(),
             timestamp_ms: self.clock.now_ms(),
         };
+        self.admit(message)
+    }
+
+    /// Queues `message` if `analytics` allows it, or holds it until the first
+    /// decision if the shop asked for that.
+    fn admit(&mut self, message: Message) -> Result<Outcome, Refused> {
+        let allowed = self.grants.allows(Category::Analytics);
+        let buffer =
+            !allowed && self.consent.is_none() && self.config.policy.buffer_before_decision;
+        if !allowed && !buffer {
+            return Ok(Outcome::NotConsented);
+        }
         if buffer {
             if self.before_decision.len() >= super::queue::CAPACITY {
                 return Err(QueueFull.into());
@@ -173,18 +187,90 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
             return Ok(Outcome::Buffered);
         }
         self.enqueue(&message)?;
+        self.note_cart(&message);
         Ok(Outcome::Queued)
     }
 
     /// Puts `message` in the stored queue, where it waits until the backend has it.
+    /// A refusal for want of room is counted.
     fn enqueue(&mut self, message: &Message) -> Result<(), Refused> {
-        self.queue.admit(&self.storage)?;
-        let key = self.queue.key(message.timestamp_ms, &message.message_id);
-        if self.keep(&key, &message.to_json()) {
+        let json = message.to_json();
+        if let Err(full) = self.queue.admit(&self.storage, json.len()) {
+            let dropped = self.dropped().saturating_add(1);
+            self.keep(DROPPED_KEY, &dropped.to_string());
+            return Err(full.into());
+        }
+        let key = self
+            .queue
+            .key(message.timestamp_ms, &message.message_id, &json);
+        if self.keep(&key, &json) {
             Ok(())
         } else {
             Err(Refused::NotKept)
         }
+    }
+
+    /// Follows the cart through a recorded message: cart events change it, and any
+    /// other activity keeps it from counting as idle.
+    fn note_cart(&mut self, message: &Message) {
+        let stored = self
+            .storage
+            .get(CART_KEY)
+            .and_then(|text| Cart::decode(&text));
+        let now = message.timestamp_ms;
+        let known = stored.is_some();
+        let mut cart = match stored {
+            Some(cart) => cart,
+            None if message.kind == Kind::Track => Cart::new(String::new(), now),
+            None => return,
+        };
+        let change = match (message.kind, &message.event) {
+            (Kind::Track, Some(event)) => cart.apply(event, &message.properties, now),
+            _ => Change::None,
+        };
+        match change {
+            Change::Kept if !cart.items.is_empty() => {
+                if cart.id.is_empty() {
+                    cart.id = event::new_id(&mut self.rng);
+                }
+                self.keep(CART_KEY, &cart.encode());
+            }
+            Change::Kept | Change::Ordered => self.storage.remove(CART_KEY),
+            Change::None if known && !cart.reported => {
+                cart.active_ms = now;
+                self.keep(CART_KEY, &cart.encode());
+            }
+            Change::None => {}
+        }
+    }
+
+    /// Records "Cart Abandoned" if the cart holds items and has sat idle for the
+    /// configured time; `true` if it did. Dated when the cart went idle, with a
+    /// `messageId` made from the cart, so tabs that notice it at once count once.
+    pub fn check_cart(&mut self) -> bool {
+        let Some(mut cart) = self
+            .storage
+            .get(CART_KEY)
+            .and_then(|text| Cart::decode(&text))
+        else {
+            return false;
+        };
+        let now = self.clock.now_ms();
+        let Some((properties, idle_since)) = cart.abandoned(now, self.config.cart_idle_ms) else {
+            return false;
+        };
+        cart.reported = true;
+        self.keep(CART_KEY, &cart.encode());
+        let message = Message {
+            kind: Kind::Track,
+            event: Some(CART_ABANDONED.to_owned()),
+            properties,
+            user_id: self.user_id.clone(),
+            message_id: format!("cart-{}-{idle_since}", fnv1a(&cart.id)),
+            anonymous_id: self.anonymous_id.clone(),
+            timestamp_ms: idle_since,
+        };
+        self.admit(message).is_ok()
     }
 
     /// Records who the shopper is, as the shop knows them (at login), with their
@@ -435,15 +521,30 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         self.queue.len(&self.storage)
     }
 
-    /// Events refused because the queue was full, since the page loaded.
-    pub fn refused(&self) -> u32 {
-        self.queue.refused()
+    /// Whether a full batch waits, so delivery should not wait for the interval.
+    pub fn batch_due(&self) -> bool {
+        self.queue.due(&self.storage)
+    }
+
+    /// Events the full queue refused, over the shop's tabs and reloads, since
+    /// `analytics` was granted.
+    pub fn dropped(&self) -> u32 {
+        let stored = self.storage.get(DROPPED_KEY);
+        stored.and_then(|count| count.parse().ok()).unwrap_or(0)
     }
 
     /// The device's anonymous id.
     pub fn anonymous_id(&self) -> &str {
         &self.anonymous_id
     }
+}
+
+/// A stable 64-bit FNV-1a hash of `text`, in hex: short ids derived from long ones.
+fn fnv1a(text: &str) -> String {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 #[cfg(test)]
@@ -832,15 +933,111 @@ mod tests {
     }
 
     #[test]
-    fn a_full_queue_refuses_instead_of_dropping() {
+    fn a_full_queue_refuses_new_events_keeps_the_old_and_counts_the_drops() {
         let mut souk = consented();
         for _ in 0..CAPACITY {
             souk.track("Product Viewed", Properties::default()).unwrap();
         }
-        assert_eq!(
-            souk.track("Order Completed", Properties::default()),
-            Err(QueueFull.into())
+        assert!(
+            souk.batch_due(),
+            "a full batch does not wait for the interval"
         );
+        for _ in 0..3 {
+            assert_eq!(
+                souk.track("Order Completed", Properties::default()),
+                Err(QueueFull.into())
+            );
+        }
         assert_eq!(souk.queued(), CAPACITY);
+        let other_tab = souk_with(souk.storage.clone(), NOW);
+        assert_eq!(
+            other_tab.dropped(),
+            3,
+            "the count is the shop's, not the tab's"
+        );
+        souk.decide(Grants::NECESSARY, Source::Banner, "en");
+        assert_eq!(souk.dropped(), 0, "withdrawn with the rest of analytics");
+    }
+
+    const MINUTE: u64 = 60_000;
+
+    fn added(id: &str, price: f64) -> Properties {
+        Properties::from([
+            ("product_id", Value::Text(id.into())),
+            ("price", Value::Number(price)),
+            ("currency", Value::Text("AED".into())),
+        ])
+    }
+
+    fn queued_events(souk: &mut TestSouk) -> Vec<String> {
+        let requests = sent(souk);
+        let batch = requests.iter().find(|r| r.path == "/v1/batch");
+        batch.map_or_else(Vec::new, |batch| {
+            batch
+                .body
+                .split(r#""event":""#)
+                .skip(1)
+                .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn a_cart_left_idle_is_recorded_as_abandoned_once_dated_when_it_went_idle() {
+        let mut souk = consented();
+        souk.track("Product Added", added("p1", 24.0)).unwrap();
+        souk.clock.now_ms += 10 * MINUTE;
+        souk.page(None, Properties::default()).unwrap();
+        assert!(!souk.check_cart(), "browsing keeps the cart alive");
+
+        // The shopper closed the tab and comes back two hours later, in two tabs.
+        let storage = souk.storage.clone();
+        let mut first = souk_with(storage, NOW + 130 * MINUTE);
+        first.page(None, Properties::default()).unwrap();
+        let mut second = souk_with(first.storage.clone(), NOW + 130 * MINUTE);
+        assert!(!second.check_cart(), "noticed once across tabs");
+
+        let batch = sent(&mut first).pop().unwrap().body;
+        let abandoned = batch.find(r#""event":"Cart Abandoned""#).expect("recorded");
+        assert!(
+            abandoned < batch.rfind(r#""type":"page""#).unwrap(),
+            "before the visit that noticed it"
+        );
+        assert!(batch.contains(r#""value":24"#) && batch.contains(r#""product_id":"p1""#));
+        let idle_since = iso8601(NOW + 40 * MINUTE);
+        assert!(
+            batch.contains(&format!(r#""timestamp":"{idle_since}""#)),
+            "{batch}"
+        );
+        assert_eq!(batch.matches(r#""messageId":"cart-"#).count(), 1);
+    }
+
+    #[test]
+    fn an_order_or_an_emptied_cart_is_not_abandoned() {
+        let mut souk = consented();
+        souk.track("Product Added", added("p1", 24.0)).unwrap();
+        souk.track("Order Completed", Properties::default())
+            .unwrap();
+        souk.clock.now_ms += 120 * MINUTE;
+        assert!(!souk.check_cart());
+        souk.track("Product Added", added("p2", 5.0)).unwrap();
+        souk.track(
+            "Product Removed",
+            Properties::from([("product_id", Value::Text("p2".into()))]),
+        )
+        .unwrap();
+        souk.clock.now_ms += 120 * MINUTE;
+        assert!(!souk.check_cart());
+        assert!(!queued_events(&mut souk).contains(&CART_ABANDONED.to_owned()));
+    }
+
+    #[test]
+    fn without_analytics_consent_the_cart_is_not_kept() {
+        let mut souk = souk_with(MemoryStorage::default(), NOW);
+        souk.decide(Grants::NECESSARY, Source::Banner, "en");
+        souk.track("Product Added", added("p1", 24.0)).unwrap();
+        souk.clock.now_ms += 120 * MINUTE;
+        assert!(!souk.check_cart());
+        assert!(souk.storage.get(CART_KEY).is_none());
     }
 }

@@ -39,7 +39,7 @@ const PROPERTIES: [(&str, Kind); 17] = [
 ];
 
 /// The spec's e-commerce events, whose properties are checked.
-const EVENTS: [&str; 18] = [
+const EVENTS: [&str; 20] = [
     "Products Searched",
     "Product List Viewed",
     "Product List Filtered",
@@ -58,6 +58,8 @@ const EVENTS: [&str; 18] = [
     "Order Cancelled",
     "Coupon Applied",
     "Product Added to Wishlist",
+    "Promotion Viewed",
+    "Promotion Clicked",
 ];
 
 /// Checks the spec properties of e-commerce event `event`, and of each entry of its

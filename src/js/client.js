@@ -137,6 +137,7 @@ function createClient(files) {
       const at = list.indexOf(listener);
       if (at >= 0) list.splice(at, 1);
     },
+    stats: () => (state === "live" ? guarded(live.stats) ?? null : null),
     consent: {
       get: () => (state === "live" ? guarded(live.consentState) ?? null : null),
       set: (choices) => run("consent.set", [choices]),

@@ -75,6 +75,16 @@ export interface EcommerceEvents {
   "Order Refunded": Order;
   "Order Cancelled": Order;
   "Coupon Applied": { order_id?: string | number; cart_id?: string; coupon_id?: string; coupon_name?: string; discount?: number };
+  "Promotion Viewed": Promotion;
+  "Promotion Clicked": Promotion;
+}
+
+/** An internal promotion (a banner, a deal of the day). */
+export interface Promotion {
+  promotion_id?: string;
+  creative?: string;
+  name?: string;
+  position?: number;
 }
 
 /** What `souk.init()` takes. */
@@ -94,8 +104,40 @@ export interface SoukConfig {
   lang?: string;
   /** How souk asks for consent. */
   consent?: ConsentConfig;
+  /**
+   * How long, in ms, an event waits for others to share its request (0 to 60000).
+   * Default 1000. A full batch (100 events or 60 KB) goes at once, and leaving the
+   * page sends what waits.
+   */
+  flushInterval?: number;
+  /** After how many idle minutes (1 to 1440) a cart with items is recorded as "Cart Abandoned". Default 30. */
+  cart?: { idleMinutes?: number };
   /** Auto-capture sources, all on by default; `false` turns them all off. */
-  capture?: false | { pages?: boolean; jsonLd?: boolean; dataLayer?: boolean };
+  capture?: false | CaptureConfig;
+}
+
+/** The auto-capture sources; each is on unless set to `false`. */
+export interface CaptureConfig {
+  /** A page view on load and on each SPA navigation (History API). */
+  pages?: boolean;
+  /** "Product Viewed" from a schema.org `Product` in JSON-LD (also inside `@graph`). */
+  jsonLd?: boolean;
+  /**
+   * "Product Viewed" from schema.org `Product` microdata (`itemscope
+   * itemtype="https://schema.org/Product"`) when the page has exactly one top-level
+   * Product. JSON-LD wins when the page has both: one product view per page view.
+   */
+  microdata?: boolean;
+  /** The GA4 e-commerce events the shop pushes to `dataLayer` (gtag or Tag Manager). */
+  dataLayer?: boolean;
+  /**
+   * Lists, clicks and cart buttons marked up with `data-souk-*` attributes:
+   * `data-souk-list` containers with `data-souk-product` children give
+   * "Product List Viewed" and "Product Clicked"; `data-souk-add-to-cart` and
+   * `data-souk-remove-from-cart` give "Product Added" and "Product Removed";
+   * `data-souk-track="Event"` with `data-souk-prop-*` gives your own event.
+   */
+  attributes?: boolean;
 }
 
 /** The consent categories. `necessary` is always granted. */
@@ -163,7 +205,8 @@ export interface Consent {
  * Errors souk reports to `error` listeners; it never throws into the page.
  * - `SoukConfigError`: `init()` was given a configuration it cannot use.
  * - `SoukEventError`: a call was refused; the message names the field and the problem.
- * - `SoukQueueFull`: too many events are waiting; this one was not recorded.
+ * - `SoukQueueFull`: too many events are waiting (1,000, or 1 MB); this one was not
+ *   recorded, and `stats().dropped` counts it.
  * - `SoukConsentError`: `consent.set()` named an unknown category or a non-boolean choice.
  */
 export interface SoukError extends Error {
@@ -210,6 +253,8 @@ export interface Souk {
   reset(): void;
   /** Sends what is waiting now. */
   flush(): void;
+  /** The delivery queue, shared by the shop's tabs; `null` until souk is live. */
+  stats(): DeliveryStats | null;
   /** Reading and setting consent. */
   consent: Consent;
   /** Listens to souk's events. */
@@ -218,6 +263,40 @@ export interface Souk {
   off<K extends keyof SoukEvents>(event: K, listener: SoukEvents[K]): void;
 }
 
+/** The delivery queue, as `souk.stats()` returns it. */
+export interface DeliveryStats {
+  /** Events waiting for delivery, from every tab of the shop. */
+  queued: number;
+  /**
+   * Events the full queue refused, over the shop's tabs and reloads, since `analytics`
+   * was granted. When full, souk keeps the events it has and refuses new ones.
+   */
+  dropped: number;
+}
+
 /** The page's souk client. */
 export declare const souk: Souk;
 export default souk;
+
+/** Records a spec event with typed properties: `productAdded(p)` is `souk.track("Product Added", p)`. */
+type Helper<E extends keyof EcommerceEvents> = (properties?: EcommerceEvents[E] & Properties) => void;
+export declare const productsSearched: Helper<"Products Searched">;
+export declare const productListViewed: Helper<"Product List Viewed">;
+export declare const productListFiltered: Helper<"Product List Filtered">;
+export declare const productClicked: Helper<"Product Clicked">;
+export declare const productViewed: Helper<"Product Viewed">;
+export declare const productAdded: Helper<"Product Added">;
+export declare const productRemoved: Helper<"Product Removed">;
+export declare const productAddedToWishlist: Helper<"Product Added to Wishlist">;
+export declare const cartViewed: Helper<"Cart Viewed">;
+export declare const checkoutStarted: Helper<"Checkout Started">;
+export declare const checkoutStepViewed: Helper<"Checkout Step Viewed">;
+export declare const checkoutStepCompleted: Helper<"Checkout Step Completed">;
+export declare const paymentInfoEntered: Helper<"Payment Info Entered">;
+export declare const orderCompleted: Helper<"Order Completed">;
+export declare const orderUpdated: Helper<"Order Updated">;
+export declare const orderRefunded: Helper<"Order Refunded">;
+export declare const orderCancelled: Helper<"Order Cancelled">;
+export declare const couponApplied: Helper<"Coupon Applied">;
+export declare const promotionViewed: Helper<"Promotion Viewed">;
+export declare const promotionClicked: Helper<"Promotion Clicked">;

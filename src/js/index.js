@@ -16,3 +16,28 @@ export const souk = pageClient({
 });
 
 export default souk;
+
+// One typed helper per e-commerce spec event, for shops that prefer
+// `productAdded({ ... })` to `souk.track("Product Added", { ... })`. Unused ones are
+// dropped by the shop's bundler.
+const helper = (event) => (properties) => souk.track(event, properties);
+export const productsSearched = /* @__PURE__ */ helper("Products Searched");
+export const productListViewed = /* @__PURE__ */ helper("Product List Viewed");
+export const productListFiltered = /* @__PURE__ */ helper("Product List Filtered");
+export const productClicked = /* @__PURE__ */ helper("Product Clicked");
+export const productViewed = /* @__PURE__ */ helper("Product Viewed");
+export const productAdded = /* @__PURE__ */ helper("Product Added");
+export const productRemoved = /* @__PURE__ */ helper("Product Removed");
+export const productAddedToWishlist = /* @__PURE__ */ helper("Product Added to Wishlist");
+export const cartViewed = /* @__PURE__ */ helper("Cart Viewed");
+export const checkoutStarted = /* @__PURE__ */ helper("Checkout Started");
+export const checkoutStepViewed = /* @__PURE__ */ helper("Checkout Step Viewed");
+export const checkoutStepCompleted = /* @__PURE__ */ helper("Checkout Step Completed");
+export const paymentInfoEntered = /* @__PURE__ */ helper("Payment Info Entered");
+export const orderCompleted = /* @__PURE__ */ helper("Order Completed");
+export const orderUpdated = /* @__PURE__ */ helper("Order Updated");
+export const orderRefunded = /* @__PURE__ */ helper("Order Refunded");
+export const orderCancelled = /* @__PURE__ */ helper("Order Cancelled");
+export const couponApplied = /* @__PURE__ */ helper("Coupon Applied");
+export const promotionViewed = /* @__PURE__ */ helper("Promotion Viewed");
+export const promotionClicked = /* @__PURE__ */ helper("Promotion Clicked");

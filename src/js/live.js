@@ -6,6 +6,7 @@ import { Souk } from "souk-wasm-glue";
 import { startCapture } from "./capture.js";
 
 const RETRY_MS = [1000, 2000, 5000, 15000, 60000];
+const REQUEST_TIMEOUT_MS = 15000;
 
 /**
  * What an answer means for a request: delivered; refused for good (a 4xx other than
@@ -27,7 +28,10 @@ async function verdict(response) {
 /** Starts the core for the client; throws SoukConfigError for a config it refuses. */
 export function goLive({ config, files, emit, fail, guarded, isLive }) {
   const handle = new Souk(config);
+  // Events wait this long for others to share their request, unless a full batch waits.
+  const interval = config.flushInterval >= 0 ? Math.min(config.flushInterval, 60000) : 1000;
   let flushTimer = 0;
+  let flushAt = Infinity;
   let failures = 0;
   let banner = null;
   let analyticsOn = JSON.parse(handle.consentState()).categories.analytics;
@@ -35,10 +39,13 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   const lang = () => config.lang || document.documentElement.lang || navigator.language || "en";
 
   // Posts what the core hands over. Bodies go as text/plain, which needs no CORS
-  // preflight and is what sendBeacon sends; the write key is in the body.
+  // preflight and is what sendBeacon sends; the write key is in the body. A request
+  // that hangs is given up after a while, so the batch can go again.
   function post({ id, path, body }) {
     const url = handle.apiHost + path;
-    return fetch(url, { method: "POST", body, keepalive: body.length < 60000, headers: { "Content-Type": "text/plain" } })
+    const signal = AbortSignal.timeout ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined;
+    const init = { method: "POST", body, signal, keepalive: body.length < 60000, headers: { "Content-Type": "text/plain" } };
+    return fetch(url, init)
       .then(verdict, () => ({ done: false, waitMs: 0 }))
       .then(({ done, refused, rejected, waitMs }) =>
         guarded(() => {
@@ -49,25 +56,30 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
             fail(new Error(`souk: the backend refused message ${messageId}: ${error}; dropped`));
           }
           failures = done ? 0 : failures + 1;
+          if (done) return void recorded(handle.queued > 0);
           // Exponential backoff with jitter, so many tabs do not retry in step.
           const backoff = RETRY_MS[Math.min(failures, RETRY_MS.length) - 1] * (0.5 + Math.random());
-          schedule(done ? 0 : Math.max(waitMs, backoff));
+          schedule(Math.max(waitMs, backoff));
         }),
       );
   }
 
   // On the way out (pagehide) sendBeacon hands the request to the browser, which
-  // sends it after the page is gone.
+  // sends it after the page is gone. Its fate is unknown, so the messages stay
+  // queued: the next page sends them again, and the backend keeps each once.
   function beacon({ id, path, body }) {
-    handle.settle(id, navigator.sendBeacon(handle.apiHost + path, new Blob([body], { type: "text/plain" })));
+    navigator.sendBeacon(handle.apiHost + path, new Blob([body], { type: "text/plain" }));
+    handle.settle(id, false);
   }
 
   // The queue is shared by the shop's tabs (it lives in localStorage): one tab at a
-  // time flushes it, under a Web Lock; the others look again later.
+  // time flushes it, under a Web Lock; the others look again later. Offline, nothing
+  // is tried until the browser says it is back online.
   function deliver(leaving) {
     clearTimeout(flushTimer);
     flushTimer = 0;
-    if (!isLive()) return;
+    flushAt = Infinity;
+    if (!isLive() || navigator.onLine === false) return;
     if (leaving && navigator.sendBeacon) return void handle.flush().forEach(beacon);
     const sendAll = () => Promise.all(handle.flush().map(post));
     if (!navigator.locks) return void sendAll();
@@ -76,11 +88,20 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
       .catch(fail);
   }
 
-  // Called during start-up too, before the client counts souk as live: deliver()
-  // checks liveness when the timer fires.
+  // Delivers in `ms`, or sooner if a delivery is already due sooner. Called during
+  // start-up too, before the client counts souk as live: deliver() checks liveness.
   function schedule(ms = 0) {
-    if (!flushTimer) flushTimer = setTimeout(() => guarded(deliver, false), ms);
+    if (Date.now() + ms >= flushAt) return;
+    clearTimeout(flushTimer);
+    flushAt = Date.now() + ms;
+    flushTimer = setTimeout(() => guarded(deliver, false), ms);
   }
+
+  /** After a call was queued: deliver at once if a batch is full, else after the interval. */
+  const recorded = (queued) => queued && schedule(handle.due ? 0 : interval);
+
+  // An idle cart is noticed while the page stays open, too.
+  const checkCart = () => guarded(() => recorded(handle.checkCart()));
 
   function gtag(command) {
     if (typeof globalThis.gtag === "function") globalThis.gtag("consent", command, JSON.parse(handle.googleConsent()));
@@ -137,22 +158,28 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
 
   const showBanner = (layer, focus) => openBanner(layer, focus).catch(fail);
   const onPageHide = () => guarded(deliver, true);
+  // Hidden is often the last moment a page is sure to run: send what waits.
+  const onHidden = () => document.visibilityState === "hidden" && guarded(deliver, false);
+  const onOnline = () => {
+    failures = 0;
+    schedule();
+  };
 
   const methods = {
     track(name, properties) {
-      if (handle.track(name, properties)) schedule();
+      recorded(handle.track(name, properties));
       emit("track", name, properties);
     },
     page(name, properties) {
       if (name !== null && typeof name === "object") [name, properties] = [undefined, name];
-      if (handle.page(name == null ? undefined : String(name), properties)) schedule();
+      recorded(handle.page(name == null ? undefined : String(name), properties));
       emit("page", name, properties);
     },
     identify(userId, traits) {
-      if (handle.identify(userId, traits)) schedule();
+      recorded(handle.identify(userId, traits));
     },
     alias(userId, previousId) {
-      if (handle.alias(userId, previousId == null ? undefined : String(previousId))) schedule();
+      recorded(handle.alias(userId, previousId == null ? undefined : String(previousId)));
     },
     reset: () => handle.reset(),
     "consent.set": (choices) => decide("current", choices, "api"),
@@ -160,7 +187,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
     flush: () => deliver(false),
     __panic: () => handle.__panic(),
   };
-  const capture = startCapture({ config, handle, emit, guarded, schedule, page: () => methods.page() });
+  const capture = startCapture({ config, handle, emit, guarded, schedule: () => recorded(true), page: () => methods.page() });
 
   // With the shop's own consent manager (TCF, or `consent.external`), it asks, not souk.
   const tcf = typeof globalThis.__tcfapi === "function";
@@ -168,14 +195,22 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   if (tcf) globalThis.__tcfapi("addEventListener", 2, (tcData, success) => guarded(readTcf, tcData, success));
   if (handle.needsDecision() && !tcf && !(config.consent && config.consent.external)) showBanner("first", false);
   addEventListener("pagehide", onPageHide);
+  addEventListener("visibilitychange", onHidden);
+  addEventListener("online", onOnline);
+  const cartTimer = setInterval(checkCart, 60000);
+  checkCart();
   schedule();
 
   return {
     methods,
     consentState,
+    stats: () => ({ queued: handle.queued, dropped: handle.dropped }),
     stop() {
       clearTimeout(flushTimer);
+      clearInterval(cartTimer);
       removeEventListener("pagehide", onPageHide);
+      removeEventListener("visibilitychange", onHidden);
+      removeEventListener("online", onOnline);
       closeBanner();
     },
   };

@@ -11,6 +11,9 @@
       calls.push([m, [].slice.call(arguments)]);
     };
   });
+  souk.stats = function () {
+    return null;
+  };
   var consent = (souk.consent = { get: function () { return null; } });
   "set show on off".split(" ").forEach(function (m) {
     consent[m] = function () {

@@ -116,10 +116,10 @@ pub struct Handle {
 impl Handle {
     /// Starts souk with the object given to `souk.init(config)`.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &JsValue) -> Result<Handle, JsValue> {
-        let write_key = text(config, "writeKey");
-        let api_host = text(config, "apiHost");
-        let consent = field(config, "consent");
+    pub fn new(config_js: &JsValue) -> Result<Handle, JsValue> {
+        let write_key = text(config_js, "writeKey");
+        let api_host = text(config_js, "apiHost");
+        let consent = field(config_js, "consent");
         let config_error = |err| js_error("SoukConfigError", &err);
         let config = Config::new(write_key.as_deref(), api_host.as_deref())
             .and_then(|config| {
@@ -130,6 +130,9 @@ impl Handle {
                     field(&consent, "maxAgeDays").as_f64(),
                     buffer,
                 )
+            })
+            .and_then(|config| {
+                config.with_cart_idle(field(&field(config_js, "cart"), "idleMinutes").as_f64())
             })
             .map_err(config_error)?;
         let navigator = field(&js_sys::global(), "navigator");
@@ -323,6 +326,24 @@ impl Handle {
     #[wasm_bindgen(getter)]
     pub fn queued(&self) -> usize {
         self.souk.queued()
+    }
+
+    /// Whether a full batch waits, so delivery should not wait for the interval.
+    #[wasm_bindgen(getter)]
+    pub fn due(&self) -> bool {
+        self.souk.batch_due()
+    }
+
+    /// Events the full queue refused, over the shop's tabs and reloads.
+    #[wasm_bindgen(getter)]
+    pub fn dropped(&self) -> u32 {
+        self.souk.dropped()
+    }
+
+    /// Records "Cart Abandoned" if the cart has sat idle too long; `true` if it did.
+    #[wasm_bindgen(js_name = checkCart)]
+    pub fn check_cart(&mut self) -> bool {
+        self.souk.check_cart()
     }
 
     /// Deliberately kills the module, as a bug would: the loader must contain it.

@@ -36,7 +36,7 @@ export async function startServer({ www = join(ROOT, "www"), dist = join(ROOT, "
     dir,
     /** What the server stored, through `souk-server events`: one message per entry. */
     events() {
-      const jsonl = execFileSync(SERVER, ["events", "--db", join(dir, "souk.db"), "--format", "jsonl"], { encoding: "utf8" });
+      const jsonl = execFileSync(SERVER, ["events", "--db", join(dir, "souk.db"), "--format", "jsonl"], { encoding: "utf8", maxBuffer: 1 << 28 });
       return jsonl.split("\n").filter(Boolean).map((line) => JSON.parse(line));
     },
     async stop() {
