@@ -46,8 +46,8 @@ pub struct ServeArgs {
     #[arg(long, env = "SOUK_WRITE_KEY", hide_env_values = true, value_parser = NonEmptyStringValueParser::new())]
     pub write_key: Option<String>,
     /// The merchant's secret server key, which its own backend sends as
-    /// `Authorization: Bearer <key>` (consent proofs); the endpoints that need it
-    /// answer 403 while it is unset.
+    /// `Authorization: Bearer <key>` (consent proofs, customer profiles); the
+    /// endpoints that need it answer 403 while it is unset.
     #[arg(long, env = "SOUK_SERVER_KEY", hide_env_values = true, value_parser = NonEmptyStringValueParser::new())]
     pub server_key: Option<String>,
     /// An origin whose pages may call the browser endpoints and read their answers,

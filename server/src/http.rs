@@ -3,14 +3,14 @@
 //! Every `/v1` answer is JSON, errors included: `{"error": message}` for an unknown
 //! path (404), a wrong method (405, with `Allow`), a refused body or key (4xx), and a
 //! database failure (5xx). Handlers stay thin: the checks live in [`ingest`],
-//! [`consent`], [`auth`], [`body`] and [`cors`].
+//! [`consent`], [`identity`], [`auth`], [`body`] and [`cors`].
 
 use std::convert::Infallible;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRef, Path as UrlPath, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRef, Path as UrlPath, Query, State};
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -27,6 +27,7 @@ use crate::auth::{Keys, ServerKey, WriteAuth};
 use crate::body::JsonBody;
 use crate::cors::{self, AllowedOrigins};
 use crate::fields::Invalid;
+use crate::identity::{self, Lookup};
 use crate::ingest::{self, Event, Stored};
 use crate::store::{self, Store};
 use crate::{consent, datetime};
@@ -78,6 +79,7 @@ pub fn router(
         "/v1/consent/{consent_id}",
         get(consent_proof).fallback(method_not_allowed),
     )
+    .route("/v1/profiles", get(profile).fallback(method_not_allowed))
     .route("/v1", any(unknown_api))
     .route("/v1/{*rest}", any(unknown_api))
     .with_state(state)
@@ -262,6 +264,29 @@ async fn consent_proof(
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("no consent record with consentId {consent_id:?}"),
+        )),
+    }
+}
+
+/// `GET /v1/profiles?user_id=…` (or `anonymous_id`, `email`, `phone`: exactly one) with
+/// the server key: the customer profile that identifier belongs to, from the identity
+/// graph.
+async fn profile(
+    State(store): State<Arc<Store>>,
+    _: ServerKey,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let lookup = Lookup::parse(&query)?;
+    let wanted = lookup.clone();
+    match store
+        .read(move |conn| Ok(identity::profile(conn, &wanted)?))
+        .await?
+    {
+        Some(profile) => Ok(Json(profile)),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no profile has the {lookup}: no stored message named it"),
         )),
     }
 }

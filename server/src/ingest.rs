@@ -5,12 +5,14 @@
 //! ones reported back with their index, so that a client drops them instead of
 //! retrying them forever. `POST /v1/track` and the other single-message calls take
 //! one message as the body. A message whose `messageId` is already stored is counted
-//! as a duplicate and left as it was.
+//! as a duplicate and left as it was; a new one also updates the identity graph
+//! ([`identity`]) in the same transaction.
 
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use crate::fields::{quote, Fields, Invalid};
+use crate::identity::{self, Clues};
 
 /// The largest batch body, after decompression: Segment's 500 KB.
 pub const MAX_BODY_BYTES: usize = 500 * 1024;
@@ -51,6 +53,8 @@ pub struct Event {
     pub timestamp: String,
     /// The whole message as compact JSON, unknown fields included.
     pub body: String,
+    /// What it says about who sent it, for the identity graph.
+    pub clues: Clues,
 }
 
 /// A checked batch: the messages to store, and the ones refused.
@@ -203,6 +207,7 @@ pub fn parse_message(message: &Value, name: &str) -> Result<Event, Invalid> {
         user_id: user_id.map(str::to_owned),
         timestamp,
         body,
+        clues: Clues::of(message, kind),
     })
 }
 
@@ -228,7 +233,8 @@ pub struct Stored {
     pub duplicates: usize,
 }
 
-/// Inserts `events`, skipping the `messageId`s already stored. Run it in one
+/// Inserts `events`, skipping the `messageId`s already stored, and adds what each new
+/// one says about who sent it to the identity graph. Run it in one
 /// [`Store::write`](crate::store::Store::write) job so the batch commits as a whole.
 pub fn insert(conn: &Connection, events: &[Event], received_at: &str) -> rusqlite::Result<Stored> {
     let mut statement = conn.prepare_cached(
@@ -238,7 +244,7 @@ pub fn insert(conn: &Connection, events: &[Event], received_at: &str) -> rusqlit
     )?;
     let mut accepted = 0;
     for e in events {
-        accepted += statement.execute((
+        let inserted = statement.execute((
             &e.message_id,
             e.kind,
             &e.event,
@@ -248,6 +254,10 @@ pub fn insert(conn: &Connection, events: &[Event], received_at: &str) -> rusqlit
             received_at,
             &e.body,
         ))?;
+        if inserted == 1 {
+            identity::record(conn, e)?;
+        }
+        accepted += inserted;
     }
     Ok(Stored {
         accepted,
@@ -350,6 +360,8 @@ mod tests {
     fn duplicates_are_counted_not_stored_twice() {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(include_str!("../migrations/0001_events.sql"))
+            .unwrap();
+        conn.execute_batch(include_str!("../migrations/0003_identities.sql"))
             .unwrap();
         let events = parse_batch(&json!({"batch": [track(), track()]}))
             .unwrap()

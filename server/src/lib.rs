@@ -16,6 +16,7 @@ pub mod datetime;
 pub mod export;
 pub mod fields;
 pub mod http;
+pub mod identity;
 pub mod ingest;
 pub mod serve;
 pub mod store;

@@ -14,20 +14,32 @@ use std::thread;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
-use rusqlite_migration::{Migrations, M};
+use rusqlite_migration::{HookResult, Migrations, M};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
+use crate::identity;
+
 /// The numbered schema migrations, oldest first. Migration `n` brings the schema to
-/// version `n`; SQLite's `user_version` records which ones have run.
-const MIGRATION_STEPS: &[M<'static>] = &[
-    M::up(include_str!("../migrations/0001_events.sql")),
-    M::up(include_str!("../migrations/0002_consents.sql")),
-];
+/// version `n`; SQLite's `user_version` records which ones have run. The pending ones
+/// run in one transaction, Rust hooks included.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/0001_events.sql")),
+        M::up(include_str!("../migrations/0002_consents.sql")),
+        // The identity graph, built from the events already stored.
+        M::up_with_hook(
+            include_str!("../migrations/0003_identities.sql"),
+            |tx: &Transaction<'_>| -> HookResult {
+                identity::backfill(tx)?;
+                Ok(())
+            },
+        ),
+    ])
+}
 
-const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_STEPS);
-
-/// The schema version this build of souk-server brings a database to.
-pub const SCHEMA_VERSION: u32 = MIGRATION_STEPS.len() as u32;
+/// The schema version this build of souk-server brings a database to: the number of
+/// [`migrations`].
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// How many read-only connections serve [`Store::read`].
 const READERS: usize = 4;
@@ -154,7 +166,7 @@ impl Store {
                 found,
             });
         }
-        MIGRATIONS
+        migrations()
             .to_latest(&mut conn)
             .map_err(|source| Error::Migrate {
                 path: path.to_owned(),
@@ -474,8 +486,11 @@ mod tests {
     }
 
     #[test]
-    fn migrations_are_valid() {
-        MIGRATIONS.validate().unwrap();
+    fn migrations_are_valid_and_counted() {
+        migrations().validate().unwrap();
+        let fresh = Connection::open_in_memory().unwrap();
+        let pending = migrations().pending_migrations(&fresh).unwrap();
+        assert_eq!(pending, SCHEMA_VERSION as i32);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
