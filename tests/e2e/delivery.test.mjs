@@ -91,7 +91,48 @@ test("logging in to the shop identifies the shopper to souk, on the ESM page too
   const identified = () => env.server.events().filter((e) => e.type === "identify" && e.userId === userId);
   while (identified().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   assert.equal(identified().length, 1);
-  assert.ok(identified()[0].anonymousId, "the anonymous history is linked to the user");
+  const { anonymousId } = identified()[0];
+  assert.ok(anonymousId);
+
+  // The server's identity graph puts the anonymous browsing and the customer in one profile.
+  const { status, body: profile } = await env.server.merchant(`/v1/profiles?user_id=${encodeURIComponent(userId)}`);
+  assert.equal(status, 200);
+  const ids = profile.identities.map(({ kind, value }) => `${kind}:${value}`);
+  assert.ok(ids.includes(`anonymous_id:${anonymousId}`) && ids.includes(`user_id:${userId}`), ids.join(", "));
+  assert.deepEqual(profile.links.map(({ reason, status }) => `${reason}:${status}`), ["identify:merged"]);
+  const before = env.server.events().filter((e) => e.anonymousId === anonymousId && !e.userId);
+  assert.ok(before.length >= 1, "the page view before login was anonymous");
+  assert.ok(profile.events.count > before.length, "and it counts in the customer's profile");
   await close();
   assertClean(log);
+});
+
+test("a cart left idle is recorded as abandoned once, dated when it went idle, even with two tabs open", async () => {
+  const { page, log, close } = await consentingShopper();
+  await page.evaluate(() =>
+    window.souk.track("Product Added", { product_id: "p007", name: "Oud candle", price: 24.5, quantity: 2, currency: "AED" }),
+  );
+  await until(page, () => localStorage.getItem("souk:analytics:cart") !== null);
+  // The shopper left 40 minutes ago: move the cart's last activity back.
+  const idleSince = await page.evaluate(() => {
+    const [header, ...items] = localStorage.getItem("souk:analytics:cart").split("\n");
+    const fields = header.split("\t");
+    fields[2] = String(Date.now() - 40 * 60_000);
+    localStorage.setItem("souk:analytics:cart", [fields.join("\t"), ...items].join("\n"));
+    return Number(fields[2]) + 30 * 60_000;
+  });
+  const other = await page.context().newPage();
+  await Promise.all([page.reload(), other.goto(`${env.server.url}/index.html?lang=en`)]);
+  const abandoned = () => env.server.events().filter((e) => e.event === "Cart Abandoned");
+  const deadline = Date.now() + 15_000;
+  while (abandoned().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 1500)); // time for a second copy, if any, to arrive
+  assert.equal(abandoned().length, 1);
+  const [event] = abandoned();
+  assert.equal(event.properties.value, 49);
+  assert.equal(event.properties.currency, "AED");
+  assert.deepEqual(event.properties.products.map((p) => [p.product_id, p.quantity]), [["p007", 2]]);
+  assert.equal(Date.parse(event.timestamp), idleSince);
+  await close();
+  assert.deepEqual(log.pageErrors, []);
 });

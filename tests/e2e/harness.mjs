@@ -11,10 +11,14 @@ import { chromium } from "playwright-core";
 export const ROOT = new URL("../..", import.meta.url).pathname;
 const SERVER = process.env.SOUK_SERVER_BIN || join(ROOT, "target/debug/souk-server");
 
+/** The merchant's secret the test servers run with, for the merchant endpoints. */
+export const SERVER_KEY = "souk_test_server_key";
+
 /** Starts souk-server serving `www` (and dist/); resolves once it listens. */
 export async function startServer({ www = join(ROOT, "www"), dist = join(ROOT, "dist") } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "souk-e2e-"));
   const args = ["serve", "--addr", "127.0.0.1:0", "--db", join(dir, "souk.db"), "--www", www, "--dist", dist];
+  args.push("--server-key", SERVER_KEY);
   const child = spawn(SERVER, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
@@ -38,6 +42,11 @@ export async function startServer({ www = join(ROOT, "www"), dist = join(ROOT, "
     events() {
       const jsonl = execFileSync(SERVER, ["events", "--db", join(dir, "souk.db"), "--format", "jsonl"], { encoding: "utf8", maxBuffer: 1 << 28 });
       return jsonl.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    },
+    /** GETs a merchant endpoint with the server key; resolves to the JSON answer. */
+    async merchant(path) {
+      const response = await fetch(url + path, { headers: { Authorization: `Bearer ${SERVER_KEY}` } });
+      return { status: response.status, body: await response.json() };
     },
     async stop() {
       const exited = new Promise((resolve) => child.once("exit", resolve));
