@@ -8,6 +8,7 @@ pub mod capture;
 pub mod cart;
 pub mod config;
 pub mod consent;
+pub mod delivery;
 pub mod event;
 pub mod i18n;
 pub mod json;

@@ -4,6 +4,7 @@
 use super::cart::{Cart, Change};
 use super::config::Config;
 use super::consent::{self, Category, Grants, Record, Source};
+use super::delivery::{Answer, Backoff};
 use super::event::{self, EventError, Kind, Message, Properties};
 use super::i18n::Lang;
 use super::json;
@@ -77,6 +78,7 @@ pub struct Souk<C, R, S> {
     queue: Queue,
     before_decision: Vec<Message>,
     next_request: u32,
+    backoff: Backoff,
 }
 
 impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
@@ -117,6 +119,7 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
             queue: Queue::default(),
             before_decision: Vec::new(),
             next_request: 0,
+            backoff: Backoff::default(),
         };
         for category in Grants::ALL.withdrawn_in(grants) {
             souk.purge(category);
@@ -477,23 +480,31 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         });
     }
 
-    /// Reports the outcome of request `id`: delivered requests are done, failed ones
-    /// go out again on the next flush.
-    pub fn settle(&mut self, id: u32, delivered: bool) {
+    /// Reports the `answer` to request `id`: delivered and refused requests are done;
+    /// the others go out again on a later flush. For a failure, returns how many
+    /// milliseconds to wait before that flush (backoff with jitter, or `Retry-After`).
+    pub fn settle(&mut self, id: u32, answer: Answer) -> Option<u64> {
+        let done = answer.is_final();
         match self
             .proofs
             .iter()
             .position(|proof| proof.in_flight == Some(id))
         {
-            Some(at) if delivered => {
+            Some(at) if done => {
                 self.proofs.remove(at);
                 self.keep_unsent_proofs();
             }
             Some(at) => self.proofs[at].in_flight = None,
             None => {
-                self.queue.settle(&mut self.storage, id, delivered);
+                self.queue.settle(&mut self.storage, id, done);
             }
         }
+        self.backoff.after(answer, &mut self.rng)
+    }
+
+    /// The browser is back online: the next failure waits the shortest time again.
+    pub fn online(&mut self) {
+        self.backoff.reset();
     }
 
     /// Mirrors the proofs awaiting confirmation into storage. The backend keeps a
@@ -555,6 +566,9 @@ mod tests {
     use crate::core::queue::CAPACITY;
 
     type TestSouk = Souk<ManualClock, SeededRng, MemoryStorage>;
+    const FAILED: Answer = Answer::Failed {
+        retry_after_ms: None,
+    };
     const NOW: u64 = 1_700_000_000_000;
     const DAY: u64 = 86_400_000;
 
@@ -661,7 +675,7 @@ mod tests {
             sent(&mut souk).is_empty(),
             "nothing new while both are in flight"
         );
-        souk.settle(requests[1].id, false);
+        souk.settle(requests[1].id, FAILED);
         let retry = sent(&mut souk);
         let messages = |body: &str| body[..body.find(r#""sentAt""#).unwrap()].to_owned();
         assert_eq!(retry.len(), 1, "a failed batch goes out again");
@@ -670,8 +684,8 @@ mod tests {
             messages(batch),
             "with the same messages and ids"
         );
-        souk.settle(retry[0].id, true);
-        souk.settle(requests[0].id, true);
+        souk.settle(retry[0].id, Answer::Delivered);
+        souk.settle(requests[0].id, Answer::Delivered);
         assert!(souk.queued() == 0);
         assert!(sent(&mut souk).is_empty());
     }
@@ -690,7 +704,7 @@ mod tests {
             again[0].body, first[0].body,
             "the same version, which the backend keeps once"
         );
-        reloaded.settle(again[0].id, true);
+        reloaded.settle(again[0].id, Answer::Delivered);
         assert_eq!(
             reloaded.storage.keys(),
             [CONSENT_KEY],
@@ -723,7 +737,7 @@ mod tests {
             id(&batch.body),
             "the same messageId, which the backend keeps once"
         );
-        next.settle(again.id, true);
+        next.settle(again.id, Answer::Delivered);
         assert_eq!(next.queued(), 0);
     }
 
@@ -957,6 +971,51 @@ mod tests {
         );
         souk.decide(Grants::NECESSARY, Source::Banner, "en");
         assert_eq!(souk.dropped(), 0, "withdrawn with the rest of analytics");
+    }
+
+    #[test]
+    fn a_backend_down_for_ten_minutes_is_retried_a_bounded_number_of_times_then_drained() {
+        let mut souk = consented();
+        for _ in 0..250 {
+            souk.track("Product Viewed", Properties::default()).unwrap();
+        }
+        let back_at = NOW + 10 * MINUTE;
+        let mut attempts = 0;
+        while souk.queued() > 0 {
+            assert!(
+                souk.clock.now_ms < back_at + 5 * MINUTE,
+                "drained soon after"
+            );
+            let requests = sent(&mut souk);
+            assert!(!requests.is_empty(), "something goes out on each flush");
+            let mut wait = 0;
+            attempts += 1;
+            for request in requests {
+                let answer = if souk.clock.now_ms < back_at {
+                    Answer::from_status(503, None)
+                } else {
+                    Answer::from_status(200, None)
+                };
+                wait = wait.max(souk.settle(request.id, answer).unwrap_or(0));
+            }
+            souk.clock.now_ms += wait.max(1);
+        }
+        // 1 + 2 + 5 + 15 s, then about a minute each: some 13 tries in 10 minutes,
+        // not thousands; then the 3 batches.
+        assert!((10..=20).contains(&attempts), "{attempts} attempts");
+    }
+
+    #[test]
+    fn a_refused_batch_is_dropped_and_a_beacon_keeps_its_batch_without_backoff() {
+        let mut souk = consented();
+        souk.track("Product Viewed", Properties::default()).unwrap();
+        let batch = sent(&mut souk).pop().unwrap();
+        assert_eq!(souk.settle(batch.id, Answer::Unknown), None);
+        assert_eq!(souk.queued(), 1, "a beacon's fate is unknown: still queued");
+        let again = sent(&mut souk).pop().unwrap();
+        assert_eq!(again.body, batch.body);
+        assert_eq!(souk.settle(again.id, Answer::from_status(400, None)), None);
+        assert_eq!(souk.queued(), 0, "a 400 cannot be fixed by retrying");
     }
 
     const MINUTE: u64 = 60_000;

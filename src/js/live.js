@@ -5,24 +5,17 @@
 import { Souk } from "souk-wasm-glue";
 import { startCapture } from "./capture.js";
 
-const RETRY_MS = [1000, 2000, 5000, 15000, 60000];
 const REQUEST_TIMEOUT_MS = 15000;
+const BEACON = -1;
 
 /**
- * What an answer means for a request: delivered; refused for good (a 4xx other than
- * 408 and 429: retrying cannot help, so it is dropped and reported); or to retry,
- * after `Retry-After` when the server gave one.
+ * Reads an answer for the core, which decides what it means: the status (0 for no
+ * answer), `Retry-After`, and the messages a taken batch refused, with reasons.
  */
-async function verdict(response) {
-  if (response.ok) {
-    // A batch can be taken while some of its messages were refused, each with its reason.
-    const answer = await response.json().catch(() => ({}));
-    return { done: true, rejected: answer.rejected };
-  }
-  const { status } = response;
-  if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { done: true, refused: status };
-  const seconds = Number(response.headers.get("Retry-After"));
-  return { done: false, waitMs: seconds > 0 ? Math.min(seconds, 3600) * 1000 : 0 };
+async function answer(response) {
+  const body = response.ok ? await response.json().catch(() => ({})) : {};
+  const retryAfter = Number(response.headers.get("Retry-After")) || undefined;
+  return { status: response.status, retryAfter, rejected: Array.isArray(body.rejected) ? body.rejected : [] };
 }
 
 /** Starts the core for the client; throws SoukConfigError for a config it refuses. */
@@ -32,7 +25,6 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   const interval = config.flushInterval >= 0 ? Math.min(config.flushInterval, 60000) : 1000;
   let flushTimer = 0;
   let flushAt = Infinity;
-  let failures = 0;
   let banner = null;
   let analyticsOn = JSON.parse(handle.consentState()).categories.analytics;
 
@@ -46,20 +38,17 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
     const signal = AbortSignal.timeout ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined;
     const init = { method: "POST", body, signal, keepalive: body.length < 60000, headers: { "Content-Type": "text/plain" } };
     return fetch(url, init)
-      .then(verdict, () => ({ done: false, waitMs: 0 }))
-      .then(({ done, refused, rejected, waitMs }) =>
+      .then(answer, () => ({ status: 0, rejected: [] }))
+      .then(({ status, retryAfter, rejected }) =>
         guarded(() => {
           if (!isLive()) return;
-          handle.settle(id, done);
-          if (refused) fail(new Error(`souk: the backend refused ${path} with HTTP ${refused}; dropped`));
-          for (const { messageId, error } of Array.isArray(rejected) ? rejected : []) {
+          const wait = handle.settle(id, status, retryAfter);
+          if (status >= 400 && wait < 0) fail(new Error(`souk: the backend refused ${path} with HTTP ${status}; dropped`));
+          for (const { messageId, error } of rejected) {
             fail(new Error(`souk: the backend refused message ${messageId}: ${error}; dropped`));
           }
-          failures = done ? 0 : failures + 1;
-          if (done) return void recorded(handle.queued > 0);
-          // Exponential backoff with jitter, so many tabs do not retry in step.
-          const backoff = RETRY_MS[Math.min(failures, RETRY_MS.length) - 1] * (0.5 + Math.random());
-          schedule(Math.max(waitMs, backoff));
+          if (wait >= 0) schedule(wait);
+          else recorded(handle.queued > 0);
         }),
       );
   }
@@ -69,7 +58,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   // queued: the next page sends them again, and the backend keeps each once.
   function beacon({ id, path, body }) {
     navigator.sendBeacon(handle.apiHost + path, new Blob([body], { type: "text/plain" }));
-    handle.settle(id, false);
+    handle.settle(id, BEACON);
   }
 
   // The queue is shared by the shop's tabs (it lives in localStorage): one tab at a
@@ -160,10 +149,11 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   const onPageHide = () => guarded(deliver, true);
   // Hidden is often the last moment a page is sure to run: send what waits.
   const onHidden = () => document.visibilityState === "hidden" && guarded(deliver, false);
-  const onOnline = () => {
-    failures = 0;
-    schedule();
-  };
+  const onOnline = () =>
+    guarded(() => {
+      handle.online();
+      schedule();
+    });
 
   const methods = {
     track(name, properties) {

@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::capture;
 use crate::core::consent::{self, ChoiceError, Grants, Source};
+use crate::core::delivery::Answer;
 use crate::core::event::{EventError, Properties, Value, MAX_DEPTH};
 use crate::core::i18n::Lang;
 use crate::core::ports::{Clock, MemoryStorage, Request, Rng, Storage, StorageError, Transport};
@@ -311,9 +312,22 @@ impl Handle {
             .collect()
     }
 
-    /// Reports whether request `id` from [`Handle::flush`] was delivered.
-    pub fn settle(&mut self, id: u32, delivered: bool) {
-        self.souk.settle(id, delivered);
+    /// Reports the answer to request `id` from [`Handle::flush`]: its HTTP `status`
+    /// (0 for none; -1 for a beacon, whose fate is unknown) and `Retry-After` seconds.
+    /// Returns the milliseconds to wait before retrying a failure, or -1.
+    pub fn settle(&mut self, id: u32, status: i32, retry_after: Option<f64>) -> f64 {
+        let answer = match u16::try_from(status) {
+            Ok(status) => Answer::from_status(status, retry_after),
+            Err(_) => Answer::Unknown,
+        };
+        self.souk
+            .settle(id, answer)
+            .map_or(-1.0, |wait| wait as f64)
+    }
+
+    /// The browser came back online.
+    pub fn online(&mut self) {
+        self.souk.online();
     }
 
     /// The base URL requests go to; empty for the page's own origin.
