@@ -124,8 +124,9 @@ export interface CaptureConfig {
   jsonLd?: boolean;
   /**
    * "Product Viewed" from schema.org `Product` microdata (`itemscope
-   * itemtype="https://schema.org/Product"`) when the page has exactly one top-level
-   * Product. JSON-LD wins when the page has both: one product view per page view.
+   * itemtype="https://schema.org/Product"`) when the page describes exactly one
+   * Product that is not part of another (a listing of many gives none). JSON-LD wins
+   * when the page has both: one product view per page view.
    */
   microdata?: boolean;
   /** The GA4 e-commerce events the shop pushes to `dataLayer` (gtag or Tag Manager). */

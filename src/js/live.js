@@ -107,7 +107,8 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
     const state = consentState();
     emit("consent", state);
     // Granting starts what it allows: the page the shopper said yes on counts too.
-    if (state.categories.analytics && !analyticsOn) capture.view();
+    // (With bufferBeforeDecision it was captured already, and waited for this yes.)
+    if (state.categories.analytics && !analyticsOn && !config.consent?.bufferBeforeDecision) capture.view();
     analyticsOn = state.categories.analytics;
     schedule();
   }
@@ -162,6 +163,10 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
     },
     page(name, properties) {
       if (name !== null && typeof name === "object") [name, properties] = [undefined, name];
+      // Where the page is, as Segment's clients record it; the shop's own properties win.
+      const { pathname: path, href: url, search } = location;
+      const plain = properties == null || (typeof properties === "object" && !Array.isArray(properties));
+      if (plain) properties = { path, url, search, title: document.title, referrer: document.referrer, ...properties };
       recorded(handle.page(name == null ? undefined : String(name), properties));
       emit("page", name, properties);
     },

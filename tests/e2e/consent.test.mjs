@@ -85,6 +85,8 @@ for (const lang of ["en", "ar"]) {
     await banner(tab).getByRole("button", { name: words.reject, exact: true }).click();
     await until(page, () => !document.querySelector("souk-consent"));
     await waitFor(() => tab.paths().includes("/v1/consent"));
+    // Confirmed, so the next page has no proof left to send again.
+    await until(page, () => localStorage.getItem("souk:necessary:unsent_proofs") === null);
     await addToCart(tab, "p002");
     await page.waitForTimeout(300);
     assert.deepEqual(tab.paths(), ["/v1/consent"], "after reject all: the proof only");

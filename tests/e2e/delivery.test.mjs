@@ -2,8 +2,10 @@
 // localStorage, so events survive a reload while the backend is unreachable, and the
 // shop's tabs share it. What the server stored is read back with `souk-server events`.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
-import { assertClean, openPage, serverAndBrowser, until } from "./harness.mjs";
+import { ROOT, assertClean, openPage, serverAndBrowser, until } from "./harness.mjs";
 
 const env = serverAndBrowser();
 
@@ -135,4 +137,27 @@ test("a cart left idle is recorded as abandoned once, dated when it went idle, e
   assert.equal(Date.parse(event.timestamp), idleSince);
   await close();
   assert.deepEqual(log.pageErrors, []);
+});
+
+test("page views say where they are; with bufferBeforeDecision the page is counted once after a yes", async () => {
+  const { page, log, close } = await openPage(env.browser);
+  const snippet = readFileSync(join(ROOT, "dist/snippet.min.js"), "utf8").trim();
+  const config = { writeKey: "souk_demo_write_key", consent: { bufferBeforeDecision: true } };
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Buffered</title>
+<script>${snippet}\nsouk.init(${JSON.stringify(config)});</script></head><body><main><h1>Buffered</h1></main></body></html>`;
+  await page.route("**/buffered.html?*", (route) => route.fulfill({ contentType: "text/html", body: html }));
+  await page.goto(`${env.server.url}/buffered.html?campaign=spring`);
+  await until(page, live);
+  await page.getByRole("button", { name: "Accept all", exact: true }).click();
+  const views = () => env.server.events().filter((e) => e.type === "page" && e.properties.path === "/buffered.html");
+  const deadline = Date.now() + 10_000;
+  while (views().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 1500)); // time for a second copy, if any
+  assert.equal(views().length, 1, "the buffered view, not a second capture on the yes");
+  const { properties } = views()[0];
+  assert.equal(properties.url, `${env.server.url}/buffered.html?campaign=spring`);
+  assert.equal(properties.search, "?campaign=spring");
+  assert.equal(properties.title, "Buffered");
+  await close();
+  assertClean(log);
 });

@@ -11,8 +11,11 @@
  * The shop never depends on the souk plugin and never throws: every entry point is
  * guarded, storage failures are ignored, and nothing is logged as an error.
  *
- * Hooks for a tracker (documented in www/README.md):
- *   product cards   [data-souk-product-id][data-souk-list][data-souk-position]
+ * souk's auto-capture markup (documented in www/README.md): product lists
+ * [data-souk-list] with [data-souk-product] cards, and [data-souk-add-to-cart]
+ * buttons; the product page also carries schema.org microdata.
+ * The shop's own hooks (it uses them itself, and so may a tracker):
+ *   product ids     [data-souk-product-id] on card links and buttons
  *   buttons         [data-souk-action="add-to-cart"|"remove-from-cart"|"checkout"|"place-order"]
  *   events          "shop:add-to-cart", "shop:remove-from-cart", "shop:purchase",
  *                   "shop:login", "shop:logout", "shop:lang" (CustomEvent on document)
@@ -623,16 +626,24 @@
       "</div>";
   }
 
-  // One product card. The card element carries the list/position attributes; its
-  // quick-add button carries the action attributes.
-  function productCard(p, listId, position, headingLevel) {
+  // souk's product attributes (see www/README.md): what a list view, a click or an
+  // add to cart reports about the product.
+  function soukProduct(p) {
+    return ' data-souk-product="' + esc(p.id) + '" data-souk-sku="' + esc(p.sku) + '" data-souk-name="' + esc(pName(p)) +
+      '" data-souk-brand="' + esc(p.brand) + '" data-souk-category="' + esc(p.category) +
+      '" data-souk-price="' + esc(String(p.price)) + '" data-souk-currency="' + esc(p.currency || "AED") + '"';
+  }
+
+  // One product card, a [data-souk-product] in its grid's [data-souk-list]; its
+  // quick-add button is a [data-souk-add-to-cart].
+  function productCard(p, position, headingLevel) {
     var h = "h" + (headingLevel || 3);
     var name = pName(p);
     var button = inStock(p)
-      ? '<button type="button" class="btn btn-small btn-primary" data-souk-action="add-to-cart" data-souk-product-id="' + esc(p.id) + '" data-souk-quantity="1" aria-label="' + esc(t("addNamed", { name: name })) + '">' + ICON_BAG + "<span>" + esc(t("addToCart")) + "</span></button>"
+      ? '<button type="button" class="btn btn-small btn-primary" data-souk-action="add-to-cart" data-souk-add-to-cart data-souk-product-id="' + esc(p.id) + '" data-souk-quantity="1" aria-label="' + esc(t("addNamed", { name: name })) + '">' + ICON_BAG + "<span>" + esc(t("addToCart")) + "</span></button>"
       : '<button type="button" class="btn btn-small btn-muted" disabled data-souk-action="add-to-cart" data-souk-product-id="' + esc(p.id) + '">' + esc(t("soldOut")) + "</button>";
-    return '<li class="grid-item"><article class="product-card' + (inStock(p) ? "" : " is-sold-out") + '" data-souk-product-id="' + esc(p.id) +
-      '" data-souk-list="' + esc(listId) + '" data-souk-position="' + position + '">' +
+    return '<li class="grid-item"><article class="product-card' + (inStock(p) ? "" : " is-sold-out") + '"' + soukProduct(p) +
+      ' data-souk-position="' + position + '">' +
       '<a class="card-link" href="' + esc(p.url) + '" data-souk-product-id="' + esc(p.id) + '">' +
       '<span class="card-media"><img src="' + esc(p.image) + '" alt="" width="400" height="400" loading="lazy" decoding="async">' +
       (inStock(p) ? "" : '<span class="card-flag">' + esc(t("soldOut")) + "</span>") + "</span>" +
@@ -643,10 +654,13 @@
       "</article></li>";
   }
 
-  function renderGrid(el, products, listId, headingLevel) {
+  // A product grid is a souk list: `listId` names it, `category` (a slug) is optional.
+  function renderGrid(el, products, listId, headingLevel, category) {
     if (!el) return;
-    el.setAttribute("data-list-id", listId);
-    el.innerHTML = products.map(function (p, i) { return productCard(p, listId, i + 1, headingLevel); }).join("");
+    el.setAttribute("data-souk-list", listId);
+    if (category) el.setAttribute("data-souk-category", category);
+    else el.removeAttribute("data-souk-category");
+    el.innerHTML = products.map(function (p, i) { return productCard(p, i + 1, headingLevel); }).join("");
   }
 
   function breadcrumb(items) {
@@ -821,7 +835,7 @@
       root.innerHTML = '<ul class="product-grid" data-product-grid></ul>';
       grid = root.querySelector("[data-product-grid]");
     }
-    renderGrid(grid, products, "category-" + (cat ? slug : "all"), 2);
+    renderGrid(grid, products, "category-" + (cat ? slug : "all"), 2, cat ? slug : "");
   }
 
   function productJsonLd(p) {
@@ -879,29 +893,36 @@
     var buy = inStock(p)
       ? '<form class="buy-form" data-buy-form>' +
         '<div class="field field-qty"><label for="qty">' + esc(t("quantity")) + "</label>" + qtyStepper("qty", qty, "", "") + "</div>" +
-        '<button type="submit" class="btn btn-primary btn-large" data-souk-action="add-to-cart" data-souk-product-id="' + esc(p.id) + '" data-souk-quantity="' + qty + '">' + ICON_BAG + "<span>" + esc(t("addToCart")) + "</span></button>" +
+        '<button type="submit" class="btn btn-primary btn-large" data-souk-action="add-to-cart" data-souk-add-to-cart data-souk-product-id="' + esc(p.id) + '" data-souk-quantity="' + qty + '">' + ICON_BAG + "<span>" + esc(t("addToCart")) + "</span></button>" +
         "</form>"
       : '<p class="sold-out-note">' + esc(t("outOfStockNote")) + "</p>" +
         '<button type="button" class="btn btn-muted btn-large" disabled data-souk-action="add-to-cart" data-souk-product-id="' + esc(p.id) + '">' + esc(t("soldOut")) + "</button>";
     root.innerHTML =
       breadcrumb([{ text: t("home"), href: "/index.html" }, { text: cName(p.category), href: "/category.html?c=" + p.category }, { text: name }]) +
-      '<article class="product-detail" data-product-detail="' + esc(p.id) + '">' +
-      '<div class="product-media"><img src="' + esc(p.image) + '" alt="' + esc(name) + '" width="400" height="400"></div>' +
+      // schema.org microdata as well as the JSON-LD in <head>, as many shops have
+      // both; souk counts one product view (JSON-LD wins).
+      '<article class="product-detail" data-product-detail="' + esc(p.id) + '"' + soukProduct(p) + ' itemscope itemtype="https://schema.org/Product">' +
+      '<meta itemprop="productID" content="' + esc(p.id) + '"><meta itemprop="category" content="' + esc(p.category) + '">' +
+      '<link itemprop="url" href="' + esc(absUrl(p.url)) + '">' +
+      '<div class="product-media"><img itemprop="image" src="' + esc(p.image) + '" alt="' + esc(name) + '" width="400" height="400"></div>' +
       '<div class="product-info">' +
-      '<p class="eyebrow"><bdi>' + esc(p.brand) + "</bdi></p>" +
-      '<h1 class="product-title">' + esc(name) + "</h1>" +
-      '<div class="product-price-row"><p class="price price-large">' + esc(formatPrice(p.price)) + "</p>" + stockBadge(p) + "</div>" +
-      '<p class="product-description">' + esc(pDesc(p)) + "</p>" +
+      '<p class="eyebrow"><bdi itemprop="brand">' + esc(p.brand) + "</bdi></p>" +
+      '<h1 class="product-title" itemprop="name">' + esc(name) + "</h1>" +
+      '<div class="product-price-row" itemprop="offers" itemscope itemtype="https://schema.org/Offer">' +
+      '<meta itemprop="price" content="' + esc(String(p.price)) + '"><meta itemprop="priceCurrency" content="' + esc(p.currency || "AED") + '">' +
+      '<link itemprop="availability" href="https://schema.org/' + (inStock(p) ? "InStock" : "OutOfStock") + '">' +
+      '<p class="price price-large">' + esc(formatPrice(p.price)) + "</p>" + stockBadge(p) + "</div>" +
+      '<p class="product-description" itemprop="description">' + esc(pDesc(p)) + "</p>" +
       buy +
       '<ul class="product-notes"><li>' + esc(t("deliveryNote")) + "</li><li>" + esc(t("returnsNote")) + "</li></ul>" +
       '<h2 class="visually-hidden">' + esc(t("details")) + "</h2>" +
       '<dl class="product-specs">' +
       "<div><dt>" + esc(t("brand")) + "</dt><dd><bdi>" + esc(p.brand) + "</bdi></dd></div>" +
       "<div><dt>" + esc(t("category")) + '</dt><dd><a href="/category.html?c=' + esc(p.category) + '">' + esc(cName(p.category)) + "</a></dd></div>" +
-      "<div><dt>" + esc(t("sku")) + '</dt><dd><bdi dir="ltr">' + esc(p.sku) + "</bdi></dd></div>" +
+      "<div><dt>" + esc(t("sku")) + '</dt><dd><bdi dir="ltr" itemprop="sku">' + esc(p.sku) + "</bdi></dd></div>" +
       "</dl></div></article>" +
       (related.length ? '<section class="section" aria-labelledby="related-title"><h2 id="related-title" class="section-title">' + esc(t("related")) + '</h2><ul class="product-grid product-grid-4" data-related></ul></section>' : "");
-    renderGrid($("[data-related]", root), related, "product-related", 3);
+    renderGrid($("[data-related]", root), related, "product-related", 3, p.category);
   }
 
   function cartSummary(lines, method, withLines) {

@@ -2,9 +2,11 @@
  * Dar Noor's souk-specific code: the footer's "Privacy choices" link reopens souk's
  * consent choices, and login and logout tell souk who the shopper is. Everything
  * else souk records here it captures by
- * itself: page views, product views from the JSON-LD, and cart and order events
- * from the GA4 dataLayer (ga4.js). Pages with the snippet have `window.souk` at
- * once; account.html imports souk as an ES module instead.
+ * itself: page views, product views from the JSON-LD, list views, product clicks
+ * and additions to the cart from the data-souk-* markup shop.js renders, and
+ * removals from the cart and orders from the GA4 dataLayer (ga4.js). Pages with the
+ * snippet have `window.souk` at once; account.html imports souk as an ES module
+ * instead.
  */
 (function () {
   function withSouk(use) {
