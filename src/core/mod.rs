@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod event;
 pub mod i18n;
 pub mod json;
+pub mod loyalty;
 pub mod ports;
 pub mod queue;
 pub mod souk;

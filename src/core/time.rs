@@ -1,8 +1,12 @@
-//! Timestamps on the wire: RFC 3339 in UTC, with milliseconds.
+//! Timestamps on the wire: RFC 3339 in UTC, with milliseconds; and the calendar
+//! arithmetic the loyalty rules need (UTC dates, whole months), in plain integers.
+
+/// Milliseconds in a day.
+pub const DAY_MS: u64 = 86_400_000;
 
 /// `ms` since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn iso8601(ms: u64) -> String {
-    let (days, ms_of_day) = (ms / 86_400_000, ms % 86_400_000);
+    let (days, ms_of_day) = (ms / DAY_MS, ms % DAY_MS);
     let (year, month, day) = civil_from_days(days as i64);
     let two = |n: u64| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
     let mut out = Vec::with_capacity(24);
@@ -28,6 +32,44 @@ pub fn iso8601(ms: u64) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// The UTC calendar date of `ms` since the Unix epoch: (year, month 1–12, day 1–31).
+pub fn date(ms: u64) -> (i64, u64, u64) {
+    civil_from_days((ms / DAY_MS) as i64)
+}
+
+/// `ms` moved `months` calendar months later, at the same time of day. A day the
+/// later month lacks becomes its last day: 31 January plus one month is 28 (or 29)
+/// February.
+pub fn add_months(ms: u64, months: u32) -> u64 {
+    let (days, ms_of_day) = (ms / DAY_MS, ms % DAY_MS);
+    let (year, month, day) = civil_from_days(days as i64);
+    let index = year * 12 + (month as i64 - 1) + i64::from(months);
+    let (year, month) = (index.div_euclid(12), index.rem_euclid(12) as u64 + 1);
+    let day = day.min(days_in_month(year, month));
+    let days = days_from_civil(year, month, day).max(0) as u64;
+    days.saturating_mul(DAY_MS).saturating_add(ms_of_day)
+}
+
+fn days_in_month(year: i64, month: u64) -> u64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Howard Hinnant's civil-to-days algorithm: (y, m, d) to days since 1970-01-01.
+fn days_from_civil(year: i64, month: u64, day: u64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = ((month + 9) % 12) as i64;
+    let doy = (153 * mp + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Howard Hinnant's days-to-civil algorithm: days since 1970-01-01 to (y, m, d).
 fn civil_from_days(days: i64) -> (i64, u64, u64) {
     let z = days + 719_468;
@@ -44,7 +86,7 @@ fn civil_from_days(days: i64) -> (i64, u64, u64) {
 
 #[cfg(test)]
 mod tests {
-    use super::iso8601;
+    use super::*;
 
     #[test]
     fn formats_known_instants() {
@@ -52,5 +94,42 @@ mod tests {
         assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(iso8601(1_764_067_097_123), "2025-11-25T10:38:17.123Z");
         assert_eq!(iso8601(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(date(0), (1970, 1, 1));
+        assert_eq!(date(951_782_400_000), (2000, 2, 29));
+        assert_eq!(
+            date(1_735_689_599_999),
+            (2024, 12, 31),
+            "last ms of the year"
+        );
+        assert_eq!(date(1_735_689_600_000), (2025, 1, 1));
+        for days in [0, 59, 365, 11_016, 20_000, 47_482] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+        }
+    }
+
+    #[test]
+    fn adding_months_keeps_the_day_and_time_or_takes_the_months_last_day() {
+        let jan_15_noon = 1_736_942_400_000; // 2025-01-15T12:00:00Z
+        assert_eq!(
+            iso8601(add_months(jan_15_noon, 0)),
+            "2025-01-15T12:00:00.000Z"
+        );
+        assert_eq!(
+            iso8601(add_months(jan_15_noon, 12)),
+            "2026-01-15T12:00:00.000Z"
+        );
+        assert_eq!(
+            iso8601(add_months(jan_15_noon, 23)),
+            "2026-12-15T12:00:00.000Z"
+        );
+        let jan_31 = 1_706_659_200_123; // 2024-01-31T00:00:00.123Z
+        assert_eq!(iso8601(add_months(jan_31, 1)), "2024-02-29T00:00:00.123Z");
+        assert_eq!(iso8601(add_months(jan_31, 13)), "2025-02-28T00:00:00.123Z");
+        assert_eq!(iso8601(add_months(jan_31, 3)), "2024-04-30T00:00:00.123Z");
     }
 }
