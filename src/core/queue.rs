@@ -62,22 +62,27 @@ impl Queue {
         key
     }
 
-    /// Whether a message of `bytes` fits, by count and by bytes.
-    pub fn admit(&self, storage: &impl Storage, bytes: usize) -> Result<(), QueueFull> {
-        let entries = Self::entries(storage);
-        let waiting: usize = entries.iter().map(|entry| entry.bytes).sum();
-        if entries.len() >= CAPACITY || waiting + bytes > CAPACITY_BYTES {
+    /// Whether a message of `bytes` fits, by count and by bytes; if it does, whether
+    /// a full batch waits once it is in.
+    pub fn admit(&self, storage: &impl Storage, bytes: usize) -> Result<bool, QueueFull> {
+        let (count, waiting) = Self::size(storage);
+        if count >= CAPACITY || waiting + bytes > CAPACITY_BYTES {
             return Err(QueueFull);
         }
-        Ok(())
+        Ok(count + 1 >= BATCH_SIZE || waiting + bytes >= BATCH_BYTES)
     }
 
     /// Whether a full batch waits (by count or bytes), so delivery should not wait
     /// for the batching interval.
     pub fn due(&self, storage: &impl Storage) -> bool {
+        let (count, waiting) = Self::size(storage);
+        count >= BATCH_SIZE || waiting >= BATCH_BYTES
+    }
+
+    /// How many messages wait, and their bytes.
+    fn size(storage: &impl Storage) -> (usize, usize) {
         let entries = Self::entries(storage);
-        let waiting: usize = entries.iter().map(|entry| entry.bytes).sum();
-        entries.len() >= BATCH_SIZE || waiting >= BATCH_BYTES
+        (entries.len(), entries.iter().map(|entry| entry.bytes).sum())
     }
 
     /// The next batch to deliver, as attempt `id`: the oldest messages not already in
@@ -235,6 +240,7 @@ mod tests {
             .collect();
         let mut storage = storage_with(&as_refs(&few));
         assert!(!queue.due(&storage), "one short of a batch waits");
+        assert_eq!(queue.admit(&storage, 1), Ok(true), "the next one fills it");
         storage
             .set(&Queue::default().key(500, "last", "x"), "x")
             .unwrap();
@@ -257,7 +263,11 @@ mod tests {
 
         let half = CAPACITY_BYTES / 2;
         let storage = storage_with(&[(1, "a", half), (2, "b", half - 10)]);
-        assert_eq!(queue.admit(&storage, 10), Ok(()));
+        assert_eq!(
+            queue.admit(&storage, 10),
+            Ok(true),
+            "and it is a full batch"
+        );
         assert_eq!(queue.admit(&storage, 11), Err(QueueFull));
     }
 

@@ -79,6 +79,7 @@ pub struct Souk<C, R, S> {
     before_decision: Vec<Message>,
     next_request: u32,
     backoff: Backoff,
+    batch_due: bool,
 }
 
 impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
@@ -120,6 +121,7 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
             before_decision: Vec::new(),
             next_request: 0,
             backoff: Backoff::default(),
+            batch_due: false,
         };
         for category in Grants::ALL.withdrawn_in(grants) {
             souk.purge(category);
@@ -160,7 +162,6 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         event: Option<String>,
         properties: Properties,
     ) -> Result<Outcome, Refused> {
-        self.check_cart();
         let message = Message {
             kind,
             event,
@@ -198,10 +199,13 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
     /// A refusal for want of room is counted.
     fn enqueue(&mut self, message: &Message) -> Result<(), Refused> {
         let json = message.to_json();
-        if let Err(full) = self.queue.admit(&self.storage, json.len()) {
-            let dropped = self.dropped().saturating_add(1);
-            self.keep(DROPPED_KEY, &dropped.to_string());
-            return Err(full.into());
+        match self.queue.admit(&self.storage, json.len()) {
+            Ok(due) => self.batch_due = due,
+            Err(full) => {
+                let dropped = self.dropped().saturating_add(1);
+                self.keep(DROPPED_KEY, &dropped.to_string());
+                return Err(full.into());
+            }
         }
         let key = self
             .queue
@@ -214,12 +218,16 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
     }
 
     /// Follows the cart through a recorded message: cart events change it, and any
-    /// other activity keeps it from counting as idle.
+    /// other activity keeps it from counting as idle. A cart that was already idle is
+    /// recorded as abandoned first: the shopper is back after leaving it.
     fn note_cart(&mut self, message: &Message) {
-        let stored = self
+        let mut stored = self
             .storage
             .get(CART_KEY)
             .and_then(|text| Cart::decode(&text));
+        if let Some(cart) = stored.as_mut() {
+            self.report_abandoned(cart);
+        }
         let now = message.timestamp_ms;
         let known = stored.is_some();
         let mut cart = match stored {
@@ -248,16 +256,19 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
     }
 
     /// Records "Cart Abandoned" if the cart holds items and has sat idle for the
-    /// configured time; `true` if it did. Dated when the cart went idle, with a
-    /// `messageId` made from the cart, so tabs that notice it at once count once.
+    /// configured time; `true` if it did.
     pub fn check_cart(&mut self) -> bool {
-        let Some(mut cart) = self
+        let stored = self
             .storage
             .get(CART_KEY)
-            .and_then(|text| Cart::decode(&text))
-        else {
-            return false;
-        };
+            .and_then(|text| Cart::decode(&text));
+        stored.is_some_and(|mut cart| self.report_abandoned(&mut cart))
+    }
+
+    /// Records `cart`'s abandonment if it is due, and marks it reported. Dated when the
+    /// cart went idle, with a `messageId` made from the cart, so tabs that notice it
+    /// at once count once.
+    fn report_abandoned(&mut self, cart: &mut Cart) -> bool {
         let now = self.clock.now_ms();
         let Some((properties, idle_since)) = cart.abandoned(now, self.config.cart_idle_ms) else {
             return false;
@@ -499,6 +510,7 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
                 self.queue.settle(&mut self.storage, id, done);
             }
         }
+        self.batch_due = self.queue.due(&self.storage);
         self.backoff.after(answer, &mut self.rng)
     }
 
@@ -532,9 +544,10 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         self.queue.len(&self.storage)
     }
 
-    /// Whether a full batch waits, so delivery should not wait for the interval.
+    /// Whether a full batch waited when the last event was queued or the last
+    /// request settled, so delivery should not wait for the interval.
     pub fn batch_due(&self) -> bool {
-        self.queue.due(&self.storage)
+        self.batch_due
     }
 
     /// Events the full queue refused, over the shop's tabs and reloads, since

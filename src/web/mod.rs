@@ -88,9 +88,13 @@ impl Storage for BrowserStorage {
         let Some(local) = &self.local else {
             return self.memory.keys();
         };
-        let len = local.length().unwrap_or(0);
-        (0..len)
-            .filter_map(|i| local.key(i).ok().flatten())
+        // All keys in one crossing (a call per key made `track()` slower the more the
+        // queue and the shop kept). No key souk writes has a newline.
+        let keys = Object::keys(local.unchecked_ref()).join("\n");
+        let keys = String::from(keys);
+        keys.split('\n')
+            .filter(|key| !key.is_empty())
+            .map(str::to_owned)
             .collect()
     }
 }
