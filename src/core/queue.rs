@@ -33,12 +33,30 @@ pub const BATCH_BYTES: usize = 60_000;
 #[error("the event queue is full ({CAPACITY} messages or {CAPACITY_BYTES} bytes waiting); the event was not recorded")]
 pub struct QueueFull;
 
-/// This tab's view of the queue: which batch it is delivering.
+/// This tab's view of the queue: which batch it is delivering, and how big the
+/// queue was when it last counted, plus what it added since.
+///
+/// Counting means listing every key in storage, which costs more the more the shop
+/// keeps, so `track()` does not count each time: it trusts its own tally for a few
+/// dozen events, as long as the queue is far from full. Other tabs may have added
+/// events meanwhile, so near the limits it always counts.
 #[derive(Debug, Default)]
 pub struct Queue {
     in_flight: Option<(u32, Vec<String>)>,
     sequence: u32,
+    tally: Option<Tally>,
 }
+
+/// Messages and bytes in the queue, as last counted plus this tab's additions.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    count: usize,
+    bytes: usize,
+    added: usize,
+}
+
+/// How many events a tab adds on its own tally before it counts again.
+const RECOUNT_AFTER: usize = 50;
 
 /// A queued message's key, with the size it records.
 struct Entry {
@@ -64,25 +82,41 @@ impl Queue {
 
     /// Whether a message of `bytes` fits, by count and by bytes; if it does, whether
     /// a full batch waits once it is in.
-    pub fn admit(&self, storage: &impl Storage, bytes: usize) -> Result<bool, QueueFull> {
-        let (count, waiting) = Self::size(storage);
-        if count >= CAPACITY || waiting + bytes > CAPACITY_BYTES {
+    pub fn admit(&mut self, storage: &impl Storage, bytes: usize) -> Result<bool, QueueFull> {
+        let tally = match self.tally {
+            Some(tally) if !tally.needs_recount() => tally,
+            _ => Self::count(storage),
+        };
+        if tally.count >= CAPACITY || tally.bytes + bytes > CAPACITY_BYTES {
+            self.tally = Some(tally);
             return Err(QueueFull);
         }
-        Ok(count + 1 >= BATCH_SIZE || waiting + bytes >= BATCH_BYTES)
+        let tally = Tally {
+            count: tally.count + 1,
+            bytes: tally.bytes + bytes,
+            added: tally.added + 1,
+        };
+        self.tally = Some(tally);
+        Ok(tally.count >= BATCH_SIZE || tally.bytes >= BATCH_BYTES)
     }
 
     /// Whether a full batch waits (by count or bytes), so delivery should not wait
     /// for the batching interval.
-    pub fn due(&self, storage: &impl Storage) -> bool {
-        let (count, waiting) = Self::size(storage);
-        count >= BATCH_SIZE || waiting >= BATCH_BYTES
+    pub fn due(&mut self, storage: &impl Storage) -> bool {
+        let tally = Self::count(storage);
+        self.tally = Some(tally);
+        tally.count >= BATCH_SIZE || tally.bytes >= BATCH_BYTES
     }
 
-    /// How many messages wait, and their bytes.
-    fn size(storage: &impl Storage) -> (usize, usize) {
+    /// Counts the queue in storage.
+    fn count(storage: &impl Storage) -> Tally {
         let entries = Self::entries(storage);
-        (entries.len(), entries.iter().map(|entry| entry.bytes).sum())
+        let bytes = entries.iter().map(|entry| entry.bytes).sum();
+        Tally {
+            count: entries.len(),
+            bytes,
+            added: 0,
+        }
     }
 
     /// The next batch to deliver, as attempt `id`: the oldest messages not already in
@@ -130,9 +164,10 @@ impl Queue {
         }
     }
 
-    /// Forgets the batch in flight: its messages were purged.
+    /// Forgets the batch in flight and the tally: the messages were purged.
     pub fn clear(&mut self) {
         self.in_flight = None;
+        self.tally = None;
     }
 
     /// Messages waiting in storage, from every tab.
@@ -153,6 +188,16 @@ impl Queue {
             .collect();
         entries.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         entries
+    }
+}
+
+impl Tally {
+    /// Whether the tally may be off by too much to trust: it has added many events,
+    /// or the queue is near a limit.
+    fn needs_recount(&self) -> bool {
+        self.added >= RECOUNT_AFTER
+            || self.count + RECOUNT_AFTER >= CAPACITY
+            || self.bytes + BATCH_BYTES >= CAPACITY_BYTES
     }
 }
 
@@ -234,7 +279,7 @@ mod tests {
 
     #[test]
     fn a_batch_is_due_at_a_full_count_or_a_full_request() {
-        let queue = Queue::default();
+        let mut queue = Queue::default();
         let few: Vec<(u64, String, usize)> = (0..BATCH_SIZE as u64 - 1)
             .map(|i| (i, format!("m{i}"), 10))
             .collect();
@@ -269,6 +314,24 @@ mod tests {
             "and it is a full batch"
         );
         assert_eq!(queue.admit(&storage, 11), Err(QueueFull));
+    }
+
+    #[test]
+    fn near_the_limit_another_tabs_events_are_counted() {
+        let entries: Vec<(u64, String, usize)> = (0..CAPACITY as u64 - 45)
+            .map(|i| (i, format!("m{i}"), 1))
+            .collect();
+        let mut storage = storage_with(&as_refs(&entries));
+        let mut this_tab = Queue::default();
+        this_tab.admit(&storage, 1).unwrap();
+        // Meanwhile another tab fills the queue.
+        let mut other_tab = Queue::default();
+        for i in 0..45 {
+            storage
+                .set(&other_tab.key(5_000, &format!("o{i}"), "x"), "x")
+                .unwrap();
+        }
+        assert_eq!(this_tab.admit(&storage, 1), Err(QueueFull));
     }
 
     fn as_refs(entries: &[(u64, String, usize)]) -> Vec<(u64, &str, usize)> {
