@@ -13,6 +13,7 @@ pub mod event;
 pub mod i18n;
 pub mod json;
 pub mod loyalty;
+pub mod model;
 pub mod ports;
 pub mod queue;
 pub mod souk;
