@@ -8,13 +8,14 @@
 //
 // Environment: BENCH_CALLS (2000), BENCH_WARMUP (200), BENCH_GAP_MS (0: one call per
 // task), BENCH_INGEST_EVENTS (200000), BENCH_INGEST_CONCURRENCY (8), CHROMIUM_BIN.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
+import { startServer as startSoukServer } from "../tests/e2e/harness.mjs";
 import { ingestLoad } from "./ingest.mjs";
 import { startProxy } from "./proxy.mjs";
 
@@ -46,55 +47,25 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // ---------------------------------------------------------------- souk-server
 
 /** Starts the release souk-server on a fresh SQLite file; resolves once it listens. */
-async function startServer({ dist = join(ROOT, "dist") } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), "souk-bench-"));
-  const www = join(dir, "www");
-  mkdirSync(www);
-  const db = join(dir, "souk.db");
-  const child = spawn(SERVER_BIN, ["serve", "--addr", "127.0.0.1:0", "--db", db, "--www", www, "--dist", dist], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RUST_LOG: "warn" },
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("souk-server did not start in 20 s:\n" + stderr)), 20_000);
-    let stdout = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-      const match = stdout.match(/listening on (http:\/\/\S+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`souk-server exited with ${code}:\n${stderr}`)));
-  });
+async function startServer() {
+  const www = mkdtempSync(join(tmpdir(), "souk-bench-www-"));
+  const server = await startSoukServer({ www, bin: SERVER_BIN });
   return {
-    url,
-    /** Every stored message, through `souk-server events --format jsonl`. */
-    events() {
-      const out = execFileSync(SERVER_BIN, ["events", "--db", db, "--format", "jsonl"], { encoding: "utf8", maxBuffer: 1 << 30 });
-      return out.split("\n").filter(Boolean).map((line) => JSON.parse(line));
-    },
+    ...server,
     /** How many messages are stored, through `souk-server events --format csv` to a file. */
     count() {
-      const file = join(dir, "events.csv");
-      execFileSync(SERVER_BIN, ["events", "--db", db, "--format", "csv", "--out", file]);
+      const file = join(server.dir, "events.csv");
+      execFileSync(SERVER_BIN, ["events", "--db", server.db, "--format", "csv", "--out", file]);
       const bytes = readFileSync(file);
       let lines = 0;
       for (const byte of bytes) if (byte === 10) lines++;
       rmSync(file);
       return lines - 1; // the header
     },
-    dbBytes: () => statSync(db).size,
+    dbBytes: () => statSync(server.db).size,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        child.kill("SIGINT");
-        await Promise.race([exited, sleep(10_000).then(() => child.kill("SIGKILL"))]);
-      }
-      rmSync(dir, { recursive: true, force: true });
+      await server.stop();
+      rmSync(www, { recursive: true, force: true });
     },
   };
 }

@@ -14,12 +14,17 @@ const SERVER = process.env.SOUK_SERVER_BIN || join(ROOT, "target/debug/souk-serv
 /** The merchant's secret the test servers run with, for the merchant endpoints. */
 export const SERVER_KEY = "souk_test_server_key";
 
-/** Starts souk-server serving `www` (and dist/); resolves once it listens. */
-export async function startServer({ www = join(ROOT, "www"), dist = join(ROOT, "dist") } = {}) {
+/**
+ * Starts souk-server (`bin`: the debug build unless SOUK_SERVER_BIN says otherwise)
+ * on a fresh SQLite file, serving `www` (and dist/); resolves once it listens.
+ */
+export async function startServer({ www = join(ROOT, "www"), dist = join(ROOT, "dist"), bin = SERVER } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "souk-e2e-"));
-  const args = ["serve", "--addr", "127.0.0.1:0", "--db", join(dir, "souk.db"), "--www", www, "--dist", dist];
+  const db = join(dir, "souk.db");
+  const args = ["serve", "--addr", "127.0.0.1:0", "--db", db, "--www", www, "--dist", dist];
   args.push("--server-key", SERVER_KEY);
-  const child = spawn(SERVER, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const env = { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn" };
+  const child = spawn(bin, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
   const url = await new Promise((resolve, reject) => {
@@ -38,9 +43,10 @@ export async function startServer({ www = join(ROOT, "www"), dist = join(ROOT, "
   return {
     url,
     dir,
+    db,
     /** What the server stored, through `souk-server events`: one message per entry. */
     events() {
-      const jsonl = execFileSync(SERVER, ["events", "--db", join(dir, "souk.db"), "--format", "jsonl"], { encoding: "utf8", maxBuffer: 1 << 28 });
+      const jsonl = execFileSync(bin, ["events", "--db", db, "--format", "jsonl"], { encoding: "utf8", maxBuffer: 1 << 30 });
       return jsonl.split("\n").filter(Boolean).map((line) => JSON.parse(line));
     },
     /** GETs a merchant endpoint with the server key; resolves to the JSON answer. */
