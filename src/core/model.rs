@@ -455,6 +455,14 @@ impl Model {
         self.rows.get(index as usize).map(|row| self.view(row))
     }
 
+    /// The category index and stock of the product at `index`, without looking up
+    /// its strings: what the scorer checks for every candidate.
+    pub fn category_and_stock(&self, index: u32) -> Option<(u32, bool)> {
+        self.rows
+            .get(index as usize)
+            .map(|row| (row.category, row.in_stock))
+    }
+
     /// Every product, in id order.
     pub fn products(&self) -> impl ExactSizeIterator<Item = Product<'_>> + '_ {
         self.rows.iter().map(|row| self.view(row))
