@@ -26,6 +26,7 @@ const HOW_TO_SEND_THE_WRITE_KEY: &str = "send the shop's write key as the HTTP B
 pub struct Keys {
     write_key: String,
     server_key: Option<String>,
+    identity_secret: Option<String>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -35,6 +36,10 @@ impl std::fmt::Debug for Keys {
             .field(
                 "server_key",
                 &self.server_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "identity_secret",
+                &self.identity_secret.as_ref().map(|_| "<redacted>"),
             )
             .finish()
     }
@@ -46,12 +51,72 @@ impl Keys {
         Keys {
             write_key,
             server_key,
+            identity_secret: None,
         }
     }
 
     fn is_write_key(&self, candidate: &str) -> bool {
         same(candidate, &self.write_key)
     }
+
+    /// The same keys with the shop's identity secret, which signs shoppers' userIds.
+    pub fn with_identity_secret(self, identity_secret: Option<String>) -> Keys {
+        Keys {
+            identity_secret,
+            ..self
+        }
+    }
+
+    /// Checks that `user_hash` is the shop's [`user_hash`] of `user_id`. Every failure
+    /// answers the same, whoever the userId names, so nothing about a customer leaks:
+    /// 403 while no identity secret is configured, else 401.
+    pub fn check_user_hash(&self, user_id: &str, user_hash: Option<&str>) -> Result<(), ApiError> {
+        let Some(secret) = &self.identity_secret else {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "the shopper endpoints need the shop's identity secret, and none is configured: start souk-server with --identity-secret or SOUK_IDENTITY_SECRET",
+            ));
+        };
+        let expected = hmac_sha256(secret, user_id);
+        let given = user_hash.and_then(decode_hex);
+        let valid = given.is_some_and(|given| bool::from(given.as_slice().ct_eq(&expected)));
+        if valid {
+            Ok(())
+        } else {
+            Err(unauthorized(
+                "userHash is missing or does not sign this userId: the shop's backend computes it as the hex HMAC-SHA256 of the userId with the shop's identity secret",
+            ))
+        }
+    }
+}
+
+/// The `userHash` that proves a shopper is `user_id`: the lowercase hex HMAC-SHA256 of
+/// the userId (UTF-8) keyed with the shop's identity secret (UTF-8).
+pub fn user_hash(identity_secret: &str, user_id: &str) -> String {
+    hmac_sha256(identity_secret, user_id)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn hmac_sha256(secret: &str, message: &str) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256>>::new_from_slice(secret.as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(message.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// 64 hex digits (either case) as 32 bytes.
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim().as_bytes();
+    if text.len() != 64 {
+        return None;
+    }
+    let digit = |c: u8| char::from(c).to_digit(16);
+    text.chunks(2)
+        .map(|pair| Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8))
+        .collect()
 }
 
 fn same(candidate: &str, key: &str) -> bool {
@@ -245,5 +310,34 @@ mod tests {
         let unset = Keys::new("wk".into(), None);
         headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer sk"));
         assert_eq!(status(&unset, &headers), Some(StatusCode::FORBIDDEN));
+    }
+
+    #[test]
+    fn user_hashes_are_hmac_sha256_in_hex() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            user_hash("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let keys = Keys::new("wk".into(), None).with_identity_secret(Some("secret".into()));
+        let hash = user_hash("secret", "u1");
+        assert!(keys.check_user_hash("u1", Some(&hash)).is_ok());
+        assert!(keys
+            .check_user_hash("u1", Some(&hash.to_uppercase()))
+            .is_ok());
+        for bad in [None, Some(""), Some("zz"), Some(&hash[1..])] {
+            let err = keys.check_user_hash("u1", bad).unwrap_err();
+            assert_eq!(err.status(), StatusCode::UNAUTHORIZED);
+        }
+        let other = keys.check_user_hash("u2", Some(&hash)).unwrap_err();
+        assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
+        let unset = Keys::new("wk".into(), None);
+        assert_eq!(
+            unset
+                .check_user_hash("u1", Some(&hash))
+                .unwrap_err()
+                .status(),
+            StatusCode::FORBIDDEN
+        );
     }
 }

@@ -50,6 +50,15 @@ pub struct ServeArgs {
     /// endpoints that need it answer 403 while it is unset.
     #[arg(long, env = "SOUK_SERVER_KEY", hide_env_values = true, value_parser = NonEmptyStringValueParser::new())]
     pub server_key: Option<String>,
+    /// The shop's identity secret: a shopper's `userHash` is the hex HMAC-SHA256 of
+    /// their userId keyed with it. The shopper endpoints (`/v1/loyalty`) answer 403
+    /// while it is unset.
+    #[arg(long, env = "SOUK_IDENTITY_SECRET", hide_env_values = true, value_parser = NonEmptyStringValueParser::new())]
+    pub identity_secret: Option<String>,
+    /// The shop's loyalty rules, a JSON file (see `server/src/rules.rs`)
+    /// [default: souk's default programme].
+    #[arg(long, value_name = "FILE", env = "SOUK_LOYALTY_RULES")]
+    pub loyalty_rules: Option<PathBuf>,
     /// An origin whose pages may call the browser endpoints and read their answers,
     /// such as `https://shop.example`; repeat the flag or separate origins with commas.
     /// Without any, every origin may (fine for the demo and localhost).

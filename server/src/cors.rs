@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use crate::http::ApiError;
 
 /// The methods a preflight allows.
-const METHODS: &str = "POST,OPTIONS";
+const METHODS: &str = "GET,POST,OPTIONS";
 
 /// The request headers a preflight allows.
 const HEADERS: &str = "content-type,authorization,content-encoding";

@@ -16,6 +16,19 @@ pub fn now() -> String {
     utc_text(OffsetDateTime::now_utc()).expect("the clock is within the years 0000-9999")
 }
 
+/// Milliseconds since the Unix epoch of an RFC 3339 date-time; `None` if it is not
+/// one, or is before 1970.
+pub fn to_ms(text: &str) -> Option<u64> {
+    let parsed = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    u64::try_from(parsed.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+/// The current time in milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    u64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .expect("the clock is after 1970")
+}
+
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC, truncated to milliseconds (what JavaScript's
 /// `Date` carries). Every value has the same width, so text order is time order.
 fn utc_text(t: OffsetDateTime) -> Option<String> {
@@ -78,6 +91,14 @@ mod tests {
         ] {
             assert_eq!(normalize(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn milliseconds_since_the_epoch() {
+        assert_eq!(to_ms("1970-01-01T00:00:01.5Z"), Some(1500));
+        assert_eq!(to_ms("2024-05-01T12:00:00+02:00"), Some(1_714_557_600_000));
+        assert_eq!(to_ms("1969-12-31T23:59:59Z"), None);
+        assert_eq!(to_ms("soon"), None);
     }
 
     #[test]

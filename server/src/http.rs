@@ -23,22 +23,28 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeader;
 use tower_http::trace::TraceLayer;
 
+use rusqlite::Connection;
+use souk::core::loyalty::Rules;
+
 use crate::auth::{Keys, ServerKey, WriteAuth};
 use crate::body::JsonBody;
 use crate::cors::{self, AllowedOrigins};
 use crate::fields::Invalid;
 use crate::identity::{self, Lookup};
 use crate::ingest::{self, Event, Stored};
+use crate::loyalty::{self, Failure};
 use crate::store::{self, Store};
 use crate::{consent, datetime};
 
-/// What the handlers share: the database and the keys.
+/// What the handlers share: the database, the keys and the loyalty rules.
 #[derive(Clone)]
 pub struct AppState {
     /// The database.
     pub store: Arc<Store>,
-    /// The write key and the server key.
+    /// The write key, the server key and the identity secret.
     pub keys: Arc<Keys>,
+    /// The shop's loyalty programme.
+    pub rules: Arc<Rules>,
 }
 
 impl FromRef<AppState> for Arc<Store> {
@@ -58,6 +64,7 @@ impl FromRef<AppState> for Arc<Keys> {
 pub fn router(
     store: Arc<Store>,
     keys: Keys,
+    rules: Rules,
     origins: AllowedOrigins,
     www: &Path,
     dist: &Path,
@@ -65,15 +72,27 @@ pub fn router(
     let state = AppState {
         store,
         keys: Arc::new(keys),
+        rules: Arc::new(rules),
     };
-    let browser_post = |route| browser_post(route, &origins);
+    let browser = |route| browser_route(route, &origins);
+    let merchant = |route: MethodRouter<AppState>| route.fallback(method_not_allowed);
     let mut api = Router::new()
         .route("/health", get(health))
-        .route("/v1/batch", browser_post(post(batch)))
-        .route("/v1/consent", browser_post(post(consent_post)));
+        .route("/v1/batch", browser(post(batch)))
+        .route("/v1/consent", browser(post(consent_post)))
+        .route("/v1/loyalty", browser(get(loyalty_view)))
+        .route("/v1/loyalty/redeem", browser(post(loyalty_redeem)))
+        .route("/v1/orders", merchant(post(orders)))
+        .route("/v1/refunds", merchant(post(refunds)))
+        .route("/v1/loyalty/adjustments", merchant(post(adjustments)))
+        .route("/v1/coupons/validate", merchant(post(coupon_validate)))
+        .route(
+            "/v1/loyalty/customers/{user_id}",
+            merchant(get(loyalty_customer)),
+        );
     for &kind in ingest::TYPES {
         let call = post(move |store, auth, body| single(kind, store, auth, body));
-        api = api.route(&format!("/v1/{kind}"), browser_post(call));
+        api = api.route(&format!("/v1/{kind}"), browser(call));
     }
     api.route(
         "/v1/consent/{consent_id}",
@@ -89,9 +108,13 @@ pub fn router(
     .layer(TraceLayer::new_for_http())
 }
 
-/// A POST endpoint that the plugin calls from the shop's pages: CORS for `origins`
-/// (the write key is public), and a body that may be gzip.
-fn browser_post(route: MethodRouter<AppState>, origins: &AllowedOrigins) -> MethodRouter<AppState> {
+/// An endpoint that the plugin calls from the shop's pages: CORS for `origins` (the
+/// write key is public, and the shopper endpoints check a userHash), and a body that
+/// may be gzip.
+fn browser_route(
+    route: MethodRouter<AppState>,
+    origins: &AllowedOrigins,
+) -> MethodRouter<AppState> {
     // Unknown encodings go through to `JsonBody`, which refuses them as JSON.
     let inflate = RequestDecompressionLayer::new().pass_through_unaccepted(true);
     route
@@ -308,4 +331,205 @@ async fn unknown_api(uri: Uri) -> ApiError {
         StatusCode::NOT_FOUND,
         format!("no API endpoint at {}", uri.path()),
     )
+}
+
+/// Runs a ledger operation in one write job: a refusal commits what the job wrote
+/// before it (a due expiry), a database failure or a broken ledger rolls it back.
+async fn ledger_write<T, F>(store: &Store, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&Connection) -> loyalty::Outcome<T> + Send + 'static,
+    T: Send + 'static,
+{
+    store
+        .write(move |conn| match work(conn) {
+            Ok(value) => Ok(Ok(value)),
+            Err(Failure::Refused(refusal)) => Ok(Err(refusal)),
+            Err(Failure::Db(e)) => Err(e.into()),
+            Err(Failure::Broken(problem)) => Err(store::Error::Invariant(problem)),
+        })
+        .await?
+}
+
+/// 201 for something new, 200 for a resend of something already stored.
+fn created_or_ok((created, answer): (bool, Value)) -> (StatusCode, Json<Value>) {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(answer))
+}
+
+/// `POST /v1/orders` with the server key: earns an order's points, once per orderId.
+async fn orders(
+    State(state): State<AppState>,
+    _: ServerKey,
+    JsonBody(body): JsonBody<{ loyalty::MAX_BODY_BYTES }>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let order = loyalty::Order::parse(&body)?;
+    let rules = Arc::clone(&state.rules);
+    let posted = ledger_write(&state.store, move |conn| {
+        loyalty::post_order(conn, &rules, &order, datetime::now_ms())
+    })
+    .await?;
+    Ok(created_or_ok(posted))
+}
+
+/// `POST /v1/refunds` with the server key: reverses what a refund takes back, once
+/// per (orderId, refundId).
+async fn refunds(
+    State(state): State<AppState>,
+    _: ServerKey,
+    JsonBody(body): JsonBody<{ loyalty::MAX_BODY_BYTES }>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let refund = loyalty::Refund::parse(&body)?;
+    let rules = Arc::clone(&state.rules);
+    let posted = ledger_write(&state.store, move |conn| {
+        loyalty::post_refund(conn, &rules, &refund, datetime::now_ms())
+    })
+    .await?;
+    Ok(created_or_ok(posted))
+}
+
+/// `POST /v1/loyalty/adjustments` with the server key: points added or taken away by
+/// hand, with a reason.
+async fn adjustments(
+    State(state): State<AppState>,
+    _: ServerKey,
+    JsonBody(body): JsonBody<{ loyalty::MAX_BODY_BYTES }>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let adjustment = loyalty::Adjustment::parse(&body)?;
+    let rules = Arc::clone(&state.rules);
+    let posted = ledger_write(&state.store, move |conn| {
+        loyalty::post_adjustment(conn, &rules, &adjustment, datetime::now_ms())
+    })
+    .await?;
+    Ok(created_or_ok(posted))
+}
+
+/// `POST /v1/coupons/validate` with the server key: what a code is worth, and with
+/// `consume: true` uses it up, once.
+async fn coupon_validate(
+    State(state): State<AppState>,
+    _: ServerKey,
+    JsonBody(body): JsonBody<{ loyalty::MAX_BODY_BYTES }>,
+) -> Result<Json<Value>, ApiError> {
+    let validation = loyalty::Validation::parse(&body)?;
+    let check = move |conn: &Connection| loyalty::validate(conn, &validation, datetime::now_ms());
+    if body.get("consume") == Some(&Value::Bool(true)) {
+        return Ok(Json(ledger_write(&state.store, check).await?));
+    }
+    let answer = state
+        .store
+        .read(move |conn| match check(conn) {
+            Ok(value) => Ok(Ok(value)),
+            Err(Failure::Refused(refusal)) => Ok(Err(refusal)),
+            Err(Failure::Db(e)) => Err(e.into()),
+            Err(Failure::Broken(problem)) => Err(store::Error::Invariant(problem)),
+        })
+        .await??;
+    Ok(Json(answer))
+}
+
+/// `GET /v1/loyalty/customers/{userId}` with the server key: the account and its
+/// whole history.
+async fn loyalty_customer(
+    State(state): State<AppState>,
+    _: ServerKey,
+    user_id: Result<UrlPath<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let UrlPath(user_id) =
+        user_id.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let rules = Arc::clone(&state.rules);
+    let id = user_id.clone();
+    let answer = state
+        .store
+        .read(move |conn| {
+            if !loyalty::known(conn, &id)? {
+                return Ok(None);
+            }
+            Ok(Some(loyalty::account(
+                conn,
+                &rules,
+                &id,
+                datetime::now_ms(),
+                true,
+            )?))
+        })
+        .await?;
+    answer.map(Json).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "userId: no customer {} is known to the identity graph or the ledger",
+                crate::fields::quote(&json!(user_id))
+            ),
+        )
+    })
+}
+
+/// The shopper's userId, once its userHash is checked: 400 without a userId, and the
+/// same 401 for every wrong or missing hash.
+fn shopper(
+    keys: &Keys,
+    user_id: Option<&str>,
+    user_hash: Option<&str>,
+) -> Result<String, ApiError> {
+    let user_id = user_id.filter(|u| !u.is_empty()).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "userId: is required, with the userHash the shop's backend computed for it",
+        )
+    })?;
+    keys.check_user_hash(user_id, user_hash)?;
+    Ok(user_id.to_owned())
+}
+
+/// `GET /v1/loyalty?userId=…&userHash=…`: the shopper's own account, with their recent
+/// history and the rewards they can afford.
+async fn loyalty_view(
+    State(state): State<AppState>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    };
+    let user_id = shopper(&state.keys, param("userId"), param("userHash"))?;
+    let rules = Arc::clone(&state.rules);
+    let answer = state
+        .store
+        .read(move |conn| {
+            Ok(loyalty::account(
+                conn,
+                &rules,
+                &user_id,
+                datetime::now_ms(),
+                false,
+            )?)
+        })
+        .await?;
+    Ok(Json(answer))
+}
+
+/// `POST /v1/loyalty/redeem` `{userId, userHash, reward}`: spends the shopper's points
+/// on a reward and answers its single-use code.
+async fn loyalty_redeem(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<{ loyalty::MAX_BODY_BYTES }>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let text = |name: &str| body.get(name).and_then(Value::as_str);
+    let user_id = shopper(&state.keys, text("userId"), text("userHash"))?;
+    let reward = crate::fields::Fields::of(&body, "")?
+        .required_str("reward", 40)?
+        .to_owned();
+    let rules = Arc::clone(&state.rules);
+    let answer = ledger_write(&state.store, move |conn| {
+        loyalty::redeem(conn, &rules, &user_id, &reward, datetime::now_ms())
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(answer)))
 }

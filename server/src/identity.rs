@@ -218,6 +218,24 @@ pub fn record(conn: &Connection, event: &Event) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Makes sure the graph knows customer `user_id`, adding it as a profile of its own if
+/// it is new (a customer the merchant's backend names before any message did).
+pub fn ensure_user(conn: &Connection, user_id: &str, seen_at: &str) -> rusqlite::Result<()> {
+    identity(conn, USER_ID, user_id, seen_at).map(|_| ())
+}
+
+/// The user_id of the profile that identity (`kind`, `value`) belongs to, if the graph
+/// knows it and its profile has one.
+pub fn user_of(conn: &Connection, kind: &str, value: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached(
+        "SELECT u.value FROM identities i
+         JOIN identities u ON u.profile_id = i.profile_id AND u.kind = ?3
+         WHERE i.kind = ?1 AND i.value = ?2",
+    )?
+    .query_row((kind, value, USER_ID), |row| row.get(0))
+    .optional()
+}
+
 /// An alias's `previousId` is "the id the shopper was known by before": a user_id if
 /// one of that value is known, otherwise an anonymous_id.
 fn previous_kind(conn: &Connection, previous_id: &str) -> rusqlite::Result<&'static str> {

@@ -18,6 +18,8 @@ pub mod fields;
 pub mod http;
 pub mod identity;
 pub mod ingest;
+pub mod loyalty;
+pub mod rules;
 pub mod serve;
 pub mod store;
 
@@ -27,6 +29,9 @@ pub enum Error {
     /// The database could not be opened, migrated or written.
     #[error(transparent)]
     Store(#[from] store::Error),
+    /// The loyalty rules file was refused.
+    #[error(transparent)]
+    Rules(#[from] rules::RulesFileError),
     /// Something else already listens on the address.
     #[error("cannot listen on {addr}: the address is already in use (is another souk-server running? choose another --addr)")]
     AddrInUse {

@@ -49,6 +49,18 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
         }
     }
 
+    let rules = match &args.loyalty_rules {
+        Some(path) => {
+            let rules = crate::rules::load(path)?;
+            info!(file = %path.display(), tiers = rules.tiers.len(), rewards = rules.rewards.len(), "loyalty rules loaded");
+            rules
+        }
+        None => souk::core::loyalty::Rules::default(),
+    };
+    if args.identity_secret.is_none() {
+        info!("no identity secret set; the shopper loyalty endpoints answer 403 until --identity-secret or SOUK_IDENTITY_SECRET is given");
+    }
+
     let shutdown = shutdown_signal().map_err(Error::Signals)?;
     let listener = TcpListener::bind(args.addr)
         .await
@@ -61,9 +73,17 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
     let keys = Keys::new(
         args.write_key.unwrap_or_else(|| DEMO_WRITE_KEY.to_owned()),
         args.server_key,
-    );
+    )
+    .with_identity_secret(args.identity_secret);
     let origins = AllowedOrigins::new(args.allow_origins);
-    let app = http::router(Arc::clone(&store), keys, origins, &args.www, &args.dist);
+    let app = http::router(
+        Arc::clone(&store),
+        keys,
+        rules,
+        origins,
+        &args.www,
+        &args.dist,
+    );
 
     {
         // Scripts read this line for the port; a closed stdout must not stop the server.

@@ -22,7 +22,7 @@ use crate::identity;
 /// The numbered schema migrations, oldest first. Migration `n` brings the schema to
 /// version `n`; SQLite's `user_version` records which ones have run. The pending ones
 /// run in one transaction, Rust hooks included.
-fn migrations() -> Migrations<'static> {
+pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../migrations/0001_events.sql")),
         M::up(include_str!("../migrations/0002_consents.sql")),
@@ -34,12 +34,14 @@ fn migrations() -> Migrations<'static> {
                 Ok(())
             },
         ),
+        // The loyalty ledger and the coupons its redemptions issue.
+        M::up(include_str!("../migrations/0004_loyalty.sql")),
     ])
 }
 
 /// The schema version this build of souk-server brings a database to: the number of
 /// [`migrations`].
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// How many read-only connections serve [`Store::read`].
 const READERS: usize = 4;
@@ -107,6 +109,9 @@ pub enum Error {
     /// of it was saved.
     #[error("the write was not saved because the database could not commit it: {0}")]
     Commit(String),
+    /// Stored data broke an invariant the code relies on; the job was rolled back.
+    #[error("a database job was rolled back because stored data broke an invariant (this is a souk-server bug; please report it): {0}")]
+    Invariant(String),
     /// The code running against the database panicked; its changes were rolled back.
     #[error(
         "a database job panicked and was rolled back (this is a souk-server bug; please report it)"

@@ -78,7 +78,9 @@ impl Site {
             .env_remove("RUST_LOG")
             .env_remove("SOUK_WRITE_KEY")
             .env_remove("SOUK_SERVER_KEY")
-            .env_remove("SOUK_ALLOWED_ORIGINS");
+            .env_remove("SOUK_ALLOWED_ORIGINS")
+            .env_remove("SOUK_IDENTITY_SECRET")
+            .env_remove("SOUK_LOYALTY_RULES");
         cmd
     }
 
