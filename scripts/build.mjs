@@ -11,15 +11,20 @@ process.chdir(new URL("..", import.meta.url).pathname);
 rmSync("dist", { recursive: true, force: true });
 mkdirSync("dist");
 
-run("cargo", ["build", "--lib", "-p", "souk", "--profile", "wasm", "--target", "wasm32-unknown-unknown"]);
-run("wasm-bindgen", [
-  "--target", "web", "--out-dir", "target/wasm-bindgen", "--out-name", "souk",
-  "target/wasm32-unknown-unknown/wasm/souk.wasm",
-]);
 // The features rustc enables by default for wasm32; wasm-opt must be told about them.
 const features = ["bulk-memory", "mutable-globals", "multivalue", "nontrapping-float-to-int",
   "reference-types", "sign-ext"].map((f) => `--enable-${f}`);
-run(bin("wasm-opt"), ["-Oz", ...features, "target/wasm-bindgen/souk_bg.wasm", "-o", "dist/souk_bg.wasm"]);
+// Two wasm modules: the plugin's main one (souk), and the recommendation scorer
+// (souk-recommend), loaded only beside the recommendations widget. One cargo run
+// each, so the scorer's build of the core leaves out the main module's glue.
+for (const [crate, name] of [["souk", "souk"], ["souk-recommend", "souk_recommend"]]) {
+  run("cargo", ["build", "--lib", "-p", crate, "--profile", "wasm", "--target", "wasm32-unknown-unknown"]);
+  run("wasm-bindgen", [
+    "--target", "web", "--out-dir", "target/wasm-bindgen", "--out-name", name,
+    `target/wasm32-unknown-unknown/wasm/${name}.wasm`,
+  ]);
+  run(bin("wasm-opt"), ["-Oz", ...features, `target/wasm-bindgen/${name}_bg.wasm`, "-o", `dist/${name}_bg.wasm`]);
+}
 
 const common = { minify: true, legalComments: "none", target: "es2020", logLevel: "warning" };
 await Promise.all([
@@ -33,11 +38,21 @@ await Promise.all([
   // npm: ESM, the glue left as its own chunk.
   build({
     ...common, entryPoints: ["src/js/index.js"], outfile: "dist/index.js", bundle: true,
-    format: "esm", external: ["./souk_runtime.js", "./souk_consent.js"],
+    format: "esm",
+    external: ["./souk_runtime.js", "./souk_consent.js", "./souk_recommendations.js", "./souk_recommend.js"],
   }),
   build({ ...common, entryPoints: ["src/js/snippet.js"], outfile: "dist/snippet.min.js" }),
   // Widgets: each its own chunk, loaded on first need.
   build({ ...common, entryPoints: ["src/js/widgets/consent.js"], outfile: "dist/souk_consent.js", bundle: true, format: "esm" }),
+  build({
+    ...common, entryPoints: ["src/js/widgets/recommendations.js"], outfile: "dist/souk_recommendations.js",
+    bundle: true, format: "esm",
+  }),
+  // The scorer's wasm-bindgen glue, loaded with the recommendations widget.
+  build({
+    ...common, entryPoints: ["target/wasm-bindgen/souk_recommend.js"], outfile: "dist/souk_recommend.js",
+    bundle: true, format: "esm",
+  }),
 ]);
 copyFileSync("src/js/index.d.ts", "dist/index.d.ts");
 console.log("built dist/");

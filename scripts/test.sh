@@ -11,6 +11,7 @@ echo "== style: rustfmt and clippy"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p souk --lib --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p souk-recommend --lib --target wasm32-unknown-unknown -- -D warnings
 
 echo "== native: cargo test --workspace"
 cargo test --workspace

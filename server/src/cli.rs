@@ -9,7 +9,7 @@ use clap::builder::NonEmptyStringValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
-use crate::{cors, export, serve, Error};
+use crate::{catalog, cors, export, model, serve, Error};
 
 /// The write key used when none is given: fine on a developer's machine, never in a shop.
 pub const DEMO_WRITE_KEY: &str = "souk_demo_write_key";
@@ -30,6 +30,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Write out the stored events, in the order received (then by messageId).
     Events(EventsArgs),
+    /// Replace the stored catalogue with a JSON product feed.
+    ImportCatalog(ImportCatalogArgs),
+    /// Build the recommendation model file from the catalogue and the stored events.
+    BuildModel(BuildModelArgs),
 }
 
 /// Options of `souk-server serve`.
@@ -64,6 +68,14 @@ pub struct ServeArgs {
     /// Without any, every origin may (fine for the demo and localhost).
     #[arg(long = "allow-origin", value_name = "ORIGIN", env = "SOUK_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = cors::parse_origin)]
     pub allow_origins: Vec<HeaderValue>,
+    /// A catalogue (JSON product feed) to import at startup, replacing the stored
+    /// one; see `souk-server import-catalog`.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// Rebuild the recommendation model this often (`30m`, `1h`, `1d`); without it,
+    /// the model is built once at startup when a catalogue is stored.
+    #[arg(long, value_name = "INTERVAL", value_parser = model::parse_every)]
+    pub model_every: Option<std::time::Duration>,
     /// Directory of the demo storefront, served at `/`.
     #[arg(long, default_value = "www")]
     pub www: PathBuf,
@@ -87,6 +99,45 @@ pub struct EventsArgs {
     pub out: Option<PathBuf>,
 }
 
+/// Options of `souk-server import-catalog`.
+#[derive(Debug, Args)]
+pub struct ImportCatalogArgs {
+    /// SQLite database file; created if missing. `serve` may be running on it.
+    #[arg(long, default_value = "souk.db")]
+    pub db: PathBuf,
+    /// The catalogue: a JSON array of products, or an object with `products` (the
+    /// format is described in `server/src/catalog.rs`).
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// Options of `souk-server build-model`.
+#[derive(Debug, Args)]
+pub struct BuildModelArgs {
+    /// SQLite database file of a souk-server; opened read-only, so `serve` may be
+    /// running on it.
+    #[arg(long, default_value = "souk.db")]
+    pub db: PathBuf,
+    /// The model file to write (replaced if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The most neighbours kept per product.
+    #[arg(long, default_value_t = model::DEFAULT_K, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub k: u16,
+    /// The age, in days, at which an event counts half as much as a new one.
+    #[arg(long, default_value_t = model::DEFAULT_HALF_LIFE_DAYS, value_parser = parse_half_life)]
+    pub half_life_days: f64,
+}
+
+fn parse_half_life(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(days) if days.is_finite() && days > 0.0 => Ok(days),
+        _ => Err(format!(
+            "{text:?} is not a number of days above 0, such as 30 or 7.5"
+        )),
+    }
+}
+
 /// The export formats of `souk-server events`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -103,6 +154,8 @@ impl Cli {
         match self.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Events(args) => export::run(&args),
+            Command::ImportCatalog(args) => catalog::run(&args).await,
+            Command::BuildModel(args) => model::run(&args),
         }
     }
 }

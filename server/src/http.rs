@@ -45,6 +45,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     /// The shop's loyalty programme.
     pub rules: Arc<Rules>,
+    /// The recommendation model `GET /v1/model` serves.
+    pub model: crate::model::Latest,
 }
 
 impl FromRef<AppState> for Arc<Store> {
@@ -66,6 +68,7 @@ pub fn router(
     keys: Keys,
     rules: Rules,
     origins: AllowedOrigins,
+    model: crate::model::Latest,
     www: &Path,
     dist: &Path,
 ) -> Router {
@@ -73,6 +76,7 @@ pub fn router(
         store,
         keys: Arc::new(keys),
         rules: Arc::new(rules),
+        model,
     };
     let browser = |route| browser_route(route, &origins);
     let merchant = |route: MethodRouter<AppState>| route.fallback(method_not_allowed);
@@ -82,6 +86,7 @@ pub fn router(
         .route("/v1/consent", browser(post(consent_post)))
         .route("/v1/loyalty", browser(get(loyalty_view)))
         .route("/v1/loyalty/redeem", browser(post(loyalty_redeem)))
+        .route("/v1/model", browser(get(crate::model::get)))
         .route("/v1/orders", merchant(post(orders)))
         .route("/v1/refunds", merchant(post(refunds)))
         .route("/v1/loyalty/adjustments", merchant(post(adjustments)))

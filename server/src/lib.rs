@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 
 pub mod auth;
 pub mod body;
+pub mod catalog;
 pub mod cli;
 pub mod consent;
 pub mod cors;
@@ -19,6 +20,7 @@ pub mod http;
 pub mod identity;
 pub mod ingest;
 pub mod loyalty;
+pub mod model;
 pub mod rules;
 pub mod serve;
 pub mod store;
@@ -32,6 +34,12 @@ pub enum Error {
     /// The loyalty rules file was refused.
     #[error(transparent)]
     Rules(#[from] rules::RulesFileError),
+    /// The catalogue file was refused.
+    #[error(transparent)]
+    Catalog(#[from] catalog::CatalogError),
+    /// The recommendation model could not be built.
+    #[error(transparent)]
+    Model(#[from] model::BuildError),
     /// Something else already listens on the address.
     #[error("cannot listen on {addr}: the address is already in use (is another souk-server running? choose another --addr)")]
     AddrInUse {

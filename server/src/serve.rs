@@ -70,6 +70,12 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
         .map_err(|source| listen_error(args.addr, source))?;
     let store = Arc::new(Store::open(&args.db)?);
     info!(db = %args.db.display(), schema_version = SCHEMA_VERSION, "database ready");
+    if let Some(file) = &args.catalog {
+        let stored = crate::catalog::import(&store, crate::catalog::load(file)?).await?;
+        info!(file = %file.display(), products = stored, "catalogue imported");
+    }
+    let model = crate::model::Latest::default();
+    crate::model::schedule(args.db.clone(), model.clone(), args.model_every);
     let keys = Keys::new(
         args.write_key.unwrap_or_else(|| DEMO_WRITE_KEY.to_owned()),
         args.server_key,
@@ -81,6 +87,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
         keys,
         rules,
         origins,
+        model,
         &args.www,
         &args.dist,
     );

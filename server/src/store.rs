@@ -36,12 +36,14 @@ pub(crate) fn migrations() -> Migrations<'static> {
         ),
         // The loyalty ledger and the coupons its redemptions issue.
         M::up(include_str!("../migrations/0004_loyalty.sql")),
+        // The imported catalogue, which build-model reads.
+        M::up(include_str!("../migrations/0005_catalog.sql")),
     ])
 }
 
 /// The schema version this build of souk-server brings a database to: the number of
 /// [`migrations`].
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// How many read-only connections serve [`Store::read`].
 const READERS: usize = 4;

@@ -16,7 +16,10 @@ fn health_reports_ok_and_the_schema_version() {
     let server = site.start();
     let reply = server.get("/health");
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.json(), json!({ "status": "ok", "schema_version": 4 }));
+    assert_eq!(
+        reply.json(),
+        json!({ "status": "ok", "schema_version": souk_server::store::SCHEMA_VERSION })
+    );
 }
 
 #[test]
@@ -68,7 +71,10 @@ fn a_restart_keeps_the_data_and_does_not_rerun_migrations() {
 
     // Running the migrations again would fail on the existing tables, or drop the row.
     let server = site.start();
-    assert_eq!(server.get("/health").json()["schema_version"], 4);
+    assert_eq!(
+        server.get("/health").json()["schema_version"],
+        souk_server::store::SCHEMA_VERSION
+    );
     let (status, stderr) = server.stop(libc::SIGTERM);
     assert!(status.success(), "second run failed:\n{stderr}");
 
@@ -84,7 +90,7 @@ fn a_restart_keeps_the_data_and_does_not_rerun_migrations() {
     let version: u32 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, souk_server::store::SCHEMA_VERSION);
 }
 
 #[test]
@@ -253,7 +259,10 @@ fn a_database_of_schema_version_1_is_migrated_and_keeps_its_events() {
     drop(conn);
 
     let server = site.start();
-    assert_eq!(server.get("/health").json()["schema_version"], 4);
+    assert_eq!(
+        server.get("/health").json()["schema_version"],
+        souk_server::store::SCHEMA_VERSION
+    );
     assert_eq!(site.consents(), 0);
     assert_eq!(
         site.count("SELECT COUNT(*) FROM events WHERE message_id = 'old'"),

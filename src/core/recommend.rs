@@ -119,6 +119,40 @@ pub struct Pick {
     pub reason: Reason,
 }
 
+/// Where recommendations show, and what they start from.
+#[derive(Debug, Clone, Copy)]
+pub enum Surface<'a> {
+    /// "Similar to this product": the product on show.
+    Similar(&'a str),
+    /// "Frequently bought with the cart": the shop's cart, or the device's.
+    Cart(Option<&'a [&'a str]>),
+    /// "Picked for you", from the on-device profile.
+    ForYou,
+}
+
+/// The top `n` of `surface`, never what is in the shopper's `cart` (as the device
+/// followed it). "Picked for you" scores `profile`, which exists only with
+/// `personalization` consent; without one it is what is trending.
+pub fn for_surface(
+    model: &Model,
+    surface: Surface<'_>,
+    cart: &[&str],
+    profile: Option<&Profile>,
+    now_ms: u64,
+    n: usize,
+    rules: &Rules,
+) -> Vec<Pick> {
+    match surface {
+        Surface::Similar(product) => similar(model, product, cart, n, rules),
+        Surface::Cart(Some(given)) => with_cart(model, given, cart, n, rules),
+        Surface::Cart(None) => with_cart(model, cart, &[], n, rules),
+        Surface::ForYou => {
+            let empty = Profile::new();
+            for_you(model, profile.unwrap_or(&empty), now_ms, cart, n, rules)
+        }
+    }
+}
+
 /// "Similar to this product": the neighbours of `product_id`, then popular in its
 /// category, then trending. Never the product itself, nor anything in `exclude`
 /// (the cart, what was just bought).

@@ -9,6 +9,7 @@ use super::event::{self, EventError, Kind, Message, Properties};
 use super::i18n::Lang;
 use super::json;
 use super::ports::{Clock, Request, Rng, Storage, Transport};
+use super::profile::{self, Profile};
 use super::queue::{Queue, QueueFull};
 use super::spec;
 use super::time::iso8601;
@@ -146,7 +147,44 @@ impl<C: Clock, R: Rng, S: Storage> Souk<C, R, S> {
         let name = name.trim();
         event::check_properties(name, &properties)?;
         spec::check(name, &properties)?;
+        self.note_profile(name, &properties);
         self.record(Kind::Track, Some(name.to_owned()), properties)
+    }
+
+    /// Learns from `event` in the on-device profile, which exists only while
+    /// `personalization` is granted and never leaves the device.
+    fn note_profile(&mut self, event: &str, properties: &Properties) {
+        if !self.grants.allows(Category::Personalization) {
+            return;
+        }
+        let mut profile = self.profile().unwrap_or_default();
+        if profile.observe(event, properties, self.clock.now_ms()) {
+            self.keep(profile::STORAGE_KEY, &profile.encode());
+        }
+    }
+
+    /// The on-device profile; `None` unless `personalization` is granted.
+    pub fn profile(&self) -> Option<Profile> {
+        if !self.grants.allows(Category::Personalization) {
+            return None;
+        }
+        let stored = self.storage.get(profile::STORAGE_KEY);
+        Some(
+            stored
+                .and_then(|text| Profile::decode(&text))
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The products in the shopper's cart, as the device followed it (only while
+    /// `analytics` is granted), oldest first.
+    pub fn cart_products(&self) -> Vec<String> {
+        let stored = self
+            .storage
+            .get(CART_KEY)
+            .and_then(|text| Cart::decode(&text));
+        let items = stored.map(|cart| cart.items).unwrap_or_default();
+        items.into_iter().map(|item| item.product_id).collect()
     }
 
     /// Records a page view, optionally named (such as "Product").
@@ -1029,6 +1067,113 @@ mod tests {
         assert_eq!(again.body, batch.body);
         assert_eq!(souk.settle(again.id, Answer::from_status(400, None)), None);
         assert_eq!(souk.queued(), 0, "a 400 cannot be fixed by retrying");
+    }
+
+    #[test]
+    fn the_profile_exists_only_while_personalization_is_granted() {
+        let viewed = || Properties::from([("product_id", Value::Text("p1".into()))]);
+        let mut souk = consented();
+        souk.track("Product Viewed", viewed()).unwrap();
+        assert_eq!(souk.profile().unwrap().viewed()[0].product_id, "p1");
+        assert!(souk.storage.get(profile::STORAGE_KEY).is_some());
+
+        let analytics_only = Grants::from_choices(Grants::NECESSARY, [("analytics", true)]);
+        souk.decide(analytics_only.unwrap(), Source::Api, "en");
+        assert!(
+            souk.storage.get(profile::STORAGE_KEY).is_none(),
+            "withdrawal purges it"
+        );
+        souk.track("Product Viewed", viewed()).unwrap();
+        assert!(souk.profile().is_none());
+        assert!(
+            souk.storage.get(profile::STORAGE_KEY).is_none(),
+            "and nothing grows back"
+        );
+    }
+
+    fn three_product_model() -> crate::core::model::Model {
+        use crate::core::model::{Model, Neighbour, Parts, Product};
+        let product = |id, category| Product {
+            id,
+            name_en: id,
+            name_ar: "",
+            price_minor: 1000,
+            currency: "AED",
+            url: "/p",
+            image_url: "/i.svg",
+            category,
+            in_stock: true,
+        };
+        Model::new(&Parts {
+            created_at_ms: NOW,
+            k: 2,
+            categories: vec!["kitchen", "garden"],
+            products: vec![product("p1", 0), product("p2", 0), product("p3", 1)],
+            neighbours: vec![
+                vec![Neighbour::new(1, 0.9), Neighbour::new(2, 0.5)],
+                vec![Neighbour::new(0, 0.9)],
+                vec![Neighbour::new(0, 0.5)],
+            ],
+            popular: vec![vec![0, 1], vec![2]],
+            trending: vec![2, 0, 1],
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn recommendations_leave_out_the_cart_and_personal_picks_need_consent() {
+        use crate::core::recommend::{for_surface, Pick, Rules, Surface};
+        let model = three_product_model();
+        let ids =
+            |picks: Vec<Pick>| -> Vec<u32> { picks.iter().map(|pick| pick.product).collect() };
+        let mut souk = consented();
+        let rules = Rules::default();
+        let recommend = |souk: &TestSouk, surface, n, rules: &Rules| {
+            let cart = souk.cart_products();
+            let cart: Vec<&str> = cart.iter().map(String::as_str).collect();
+            let profile = souk.profile();
+            for_surface(
+                &model,
+                surface,
+                &cart,
+                profile.as_ref(),
+                souk.clock.now_ms,
+                n,
+                rules,
+            )
+        };
+        assert_eq!(
+            ids(recommend(&souk, Surface::Similar("p1"), 2, &rules)),
+            [1, 2]
+        );
+        souk.track("Product Added", added("p2", 10.0)).unwrap();
+        assert_eq!(
+            ids(recommend(&souk, Surface::Similar("p1"), 2, &rules)),
+            [2],
+            "p2 is in the cart"
+        );
+        assert_eq!(
+            ids(recommend(&souk, Surface::Cart(None), 2, &rules)),
+            [0, 2]
+        );
+        souk.track(
+            "Product Viewed",
+            Properties::from([("product_id", Value::Text("p3".into()))]),
+        )
+        .unwrap();
+        assert_eq!(
+            ids(recommend(&souk, Surface::ForYou, 1, &rules)),
+            [0],
+            "p3's neighbour"
+        );
+
+        let no_personalization = Grants::from_choices(Grants::ALL, [("personalization", false)]);
+        souk.decide(no_personalization.unwrap(), Source::Api, "en");
+        assert_eq!(
+            ids(recommend(&souk, Surface::ForYou, 1, &rules)),
+            [2],
+            "without a profile: what is trending"
+        );
     }
 
     const MINUTE: u64 = 60_000;

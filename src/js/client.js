@@ -8,8 +8,10 @@ const EVENTS = ["track", "page", "error", "consent"];
 
 /**
  * The page's one souk client, created on first use.
- * @param {{ runtime(config): Promise<object>, wasm(config): URL, consent(config): Promise<object> }} files
- *   loads the runtime chunk, locates the wasm module, loads the banner chunk
+ * @param {{ runtime(config): Promise<object>, wasm(config): URL, consent(config): Promise<object>,
+ *   recommendations(config): Promise<object>, scorer(config): Promise<object>, scorerWasm(config): URL }} files
+ *   loads the runtime chunk, locates the wasm module, loads the banner and the recommendations
+ *   widget, and the scorer (its glue and its wasm module)
  */
 export function pageClient(files) {
   return globalThis[KEY] || (globalThis[KEY] = createClient(files));

@@ -13,6 +13,14 @@ export const souk = pageClient({
   wasm: (config) => (moved(config) ? new URL("souk_bg.wasm", moved(config)) : new URL("./souk_bg.wasm", import.meta.url)),
   consent: (config) =>
     moved(config) ? import(new URL("souk_consent.js", moved(config)).href) : import("./souk_consent.js"),
+  recommendations: (config) =>
+    moved(config)
+      ? import(new URL("souk_recommendations.js", moved(config)).href)
+      : import("./souk_recommendations.js"),
+  scorer: (config) =>
+    moved(config) ? import(new URL("souk_recommend.js", moved(config)).href) : import("./souk_recommend.js"),
+  scorerWasm: (config) =>
+    moved(config) ? new URL("souk_recommend_bg.wasm", moved(config)) : new URL("./souk_recommend_bg.wasm", import.meta.url),
 });
 
 export default souk;

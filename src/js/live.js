@@ -147,6 +147,54 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   }
 
   const showBanner = (layer, focus) => openBanner(layer, focus).catch(fail);
+
+  const whenParsed = (fn) =>
+    document.readyState === "loading"
+      ? addEventListener("DOMContentLoaded", () => guarded(fn), { once: true })
+      : guarded(fn);
+
+  // Recommendations: the widget, the scorer (a wasm module of its own) and the model
+  // load only on a page with a <souk-recommendations> element. The model stays in
+  // the scorer's memory; the widget gets the cards to show. What the scorer may use
+  // (the cart; the profile only with `personalization`) comes from the main module.
+  let recommender = null;
+  const filled = new WeakMap(); // element → what it shows, so a second look changes nothing
+  function recommend() {
+    const elements = document.querySelectorAll("souk-recommendations");
+    if (!elements.length) return;
+    recommender ||= Promise.all([
+      files.scorer(config).then((scorer) => scorer.default({ module_or_path: files.scorerWasm(config) }).then(() => scorer)),
+      fetch(handle.apiHost + "/v1/model").then((response) => {
+        if (response.ok) return response.arrayBuffer();
+        throw new Error(`souk: no recommendation model (GET /v1/model answered HTTP ${response.status})`);
+      }),
+      files.recommendations(config),
+    ]).then(([scorer, bytes]) => new scorer.Recommender(new Uint8Array(bytes)));
+    recommender.then(
+      (scorer) => elements.forEach((element) => guarded(fill, scorer, element)),
+      (err) => {
+        recommender = null;
+        fail(err);
+      },
+    );
+  }
+  function fill(scorer, element) {
+    const asked = ["surface", "product", "cart", "limit"].map((name) => element.getAttribute(name)).join("|");
+    if (filled.get(element) === asked) return;
+    filled.set(element, asked);
+    const surface = element.getAttribute("surface") || "similar";
+    const cart = element.getAttribute("cart");
+    const subject = surface === "cart" ? cart && cart.split(/[\s,]+/).filter(Boolean) : element.getAttribute("product");
+    const limit = Math.min(Number(element.getAttribute("limit")) || 4, 12);
+    const shown = lang().toLowerCase().startsWith("ar") ? "ar" : "en";
+    const rules = config.recommendations || {};
+    const inCart = handle.cartProducts();
+    const items = scorer.recommend(surface, subject || undefined, inCart, handle.profileText(), Date.now(), limit, shown, rules);
+    element.render({ lang: shown, items, listId: element.getAttribute("list-id") || "souk-" + surface });
+  }
+  const onRecommendationClick = ({ detail }) =>
+    guarded(() => methods.track("Product Clicked", { product_id: detail.id, position: detail.position, list_id: detail.listId }));
+
   const onPageHide = () => guarded(deliver, true);
   // Hidden is often the last moment a page is sure to run: send what waits.
   const onHidden = () => document.visibilityState === "hidden" && guarded(deliver, false);
@@ -169,6 +217,8 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
       if (plain) properties = { path, url, search, title: document.title, referrer: document.referrer, ...properties };
       recorded(handle.page(name == null ? undefined : String(name), properties));
       emit("page", name, properties);
+      // A new page (an SPA's too) may show recommendations.
+      whenParsed(recommend);
     },
     identify(userId, traits) {
       recorded(handle.identify(userId, traits));
@@ -192,7 +242,9 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   addEventListener("pagehide", onPageHide);
   addEventListener("visibilitychange", onHidden);
   addEventListener("online", onOnline);
+  document.addEventListener("souk-recommendation-click", onRecommendationClick);
   const cartTimer = setInterval(checkCart, 60000);
+  whenParsed(recommend);
   checkCart();
   schedule();
 
@@ -206,6 +258,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
       removeEventListener("pagehide", onPageHide);
       removeEventListener("visibilitychange", onHidden);
       removeEventListener("online", onOnline);
+      document.removeEventListener("souk-recommendation-click", onRecommendationClick);
       closeBanner();
     },
   };

@@ -14,6 +14,9 @@ import { pageClient } from "./client.js";
     runtime: (config) => import(at(config, "souk_runtime.js").href),
     wasm: (config) => at(config, "souk_bg.wasm"),
     consent: (config) => import(at(config, "souk_consent.js").href),
+    recommendations: (config) => import(at(config, "souk_recommendations.js").href),
+    scorer: (config) => import(at(config, "souk_recommend.js").href),
+    scorerWasm: (config) => at(config, "souk_recommend_bg.wasm"),
   });
   window.souk = client;
   for (const [method, args] of (stub && stub._calls) || []) {

@@ -364,6 +364,20 @@ impl Handle {
         self.souk.check_cart()
     }
 
+    /// The on-device profile's stored text, for the recommendations scorer; only
+    /// while `personalization` is granted.
+    #[wasm_bindgen(js_name = profileText)]
+    pub fn profile_text(&self) -> Option<String> {
+        self.souk.profile().map(|profile| profile.encode())
+    }
+
+    /// The product ids in the shopper's cart, as the device followed it.
+    #[wasm_bindgen(js_name = cartProducts)]
+    pub fn cart_products(&self) -> Array {
+        let products = self.souk.cart_products();
+        products.iter().map(|id| JsValue::from_str(id)).collect()
+    }
+
     /// Deliberately kills the module, as a bug would: the loader must contain it.
     #[doc(hidden)]
     #[wasm_bindgen(js_name = __panic)]
