@@ -466,8 +466,19 @@ pub fn build(
         .collect();
     let popular = (0..categories.len() as u32)
         .map(|c| {
-            let members = (0..catalogue.len() as u32).filter(|&i| category_of[i as usize] == c);
-            top(&signals.popularity, members, POPULAR_PER_CATEGORY)
+            let members = || (0..catalogue.len() as u32).filter(|&i| category_of[i as usize] == c);
+            // What shoppers chose first; then the rest of the category, in catalogue
+            // order, so a new shop's "similar" row still shows its neighbours on the shelf.
+            let mut list = top(&signals.popularity, members(), POPULAR_PER_CATEGORY);
+            let unseen: Vec<u32> = members()
+                .filter(|&i| signals.popularity[i as usize] <= 0.0)
+                .collect();
+            list.extend(
+                unseen
+                    .into_iter()
+                    .take(POPULAR_PER_CATEGORY.saturating_sub(list.len())),
+            );
+            list
         })
         .collect();
     let trending = top(&signals.trending, 0..catalogue.len() as u32, TRENDING_LEN);

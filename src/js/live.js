@@ -160,11 +160,16 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   let recommender = null;
   const filled = new WeakMap(); // element → what it shows, so a second look changes nothing
   function recommend() {
-    const elements = document.querySelectorAll("souk-recommendations");
+    // "Picked for you" is made from the profile: without personalisation it shows
+    // nothing, and needs nothing loaded.
+    const personal = handle.profileText() !== undefined;
+    const elements = [...document.querySelectorAll("souk-recommendations")].filter(
+      (element) => personal || element.getAttribute("surface") !== "for-you" || !(element.hidden = true),
+    );
     if (!elements.length) return;
     recommender ||= Promise.all([
       files.scorer(config).then((scorer) => scorer.default({ module_or_path: files.scorerWasm(config) }).then(() => scorer)),
-      fetch(handle.apiHost + "/v1/model").then((response) => {
+      fetch(handle.apiHost + "/v1/model", { credentials: "omit" }).then((response) => {
         if (response.ok) return response.arrayBuffer();
         throw new Error(`souk: no recommendation model (GET /v1/model answered HTTP ${response.status})`);
       }),
@@ -179,7 +184,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
     );
   }
   function fill(scorer, element) {
-    const asked = ["surface", "product", "cart", "limit"].map((name) => element.getAttribute(name)).join("|");
+    const asked = ["surface", "product", "cart", "limit"].map((name) => element.getAttribute(name)).join("|") + lang();
     if (filled.get(element) === asked) return;
     filled.set(element, asked);
     const surface = element.getAttribute("surface") || "similar";
@@ -188,10 +193,17 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
     const limit = Math.min(Number(element.getAttribute("limit")) || 4, 12);
     const shown = lang().toLowerCase().startsWith("ar") ? "ar" : "en";
     const rules = config.recommendations || {};
-    const inCart = handle.cartProducts();
-    const items = scorer.recommend(surface, subject || undefined, inCart, handle.profileText(), Date.now(), limit, shown, rules);
+    const profile = handle.profileText();
+    // "Picked for you" is made from the profile: without personalisation it shows nothing.
+    const items =
+      surface === "for-you" && profile === undefined
+        ? []
+        : scorer.recommend(surface, subject || undefined, handle.cartProducts(), profile, Date.now(), limit, shown, rules);
     element.render({ lang: shown, items, listId: element.getAttribute("list-id") || "souk-" + surface });
   }
+  // An element added or changed after the page loaded asks for its cards.
+  const onRecommendationRequest = ({ target }) =>
+    recommender ? recommender.then((scorer) => guarded(fill, scorer, target), () => {}) : guarded(recommend);
   const onRecommendationClick = ({ detail }) =>
     guarded(() => methods.track("Product Clicked", { product_id: detail.id, position: detail.position, list_id: detail.listId }));
 
@@ -243,6 +255,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   addEventListener("visibilitychange", onHidden);
   addEventListener("online", onOnline);
   document.addEventListener("souk-recommendation-click", onRecommendationClick);
+  document.addEventListener("souk-recommendations-request", onRecommendationRequest);
   const cartTimer = setInterval(checkCart, 60000);
   whenParsed(recommend);
   checkCart();
@@ -259,6 +272,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
       removeEventListener("visibilitychange", onHidden);
       removeEventListener("online", onOnline);
       document.removeEventListener("souk-recommendation-click", onRecommendationClick);
+      document.removeEventListener("souk-recommendations-request", onRecommendationRequest);
       closeBanner();
     },
   };

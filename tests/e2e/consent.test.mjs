@@ -41,7 +41,7 @@ async function shopper(lang, options = {}) {
   const api = [];
   tab.page.on("request", (request) => {
     const path = new URL(request.url()).pathname;
-    if (path.startsWith("/v1/")) api.push({ path, body: request.postData() });
+    if (path.startsWith("/v1/")) api.push({ path, body: request.postData(), query: new URL(request.url()).search });
   });
   await tab.page.addInitScript(recordWrites);
   tab.api = api;
@@ -51,7 +51,11 @@ async function shopper(lang, options = {}) {
     await until(tab.page, () => window.souk && window.souk.ready().then((live) => live));
   };
   tab.writes = () => tab.page.evaluate(() => window.__writes);
-  tab.paths = () => api.map((entry) => entry.path);
+  // GET /v1/model is the shop's public recommendation model, the same for everyone,
+  // fetched without cookies and carrying nothing about the shopper; "similar products"
+  // need no consent. Every other request to souk's API counts.
+  tab.calls = () => api.filter((entry) => entry.path !== "/v1/model");
+  tab.paths = () => tab.calls().map((entry) => entry.path);
   return tab;
 }
 
@@ -79,6 +83,8 @@ for (const lang of ["en", "ar"]) {
     await addToCart(tab);
     await page.waitForTimeout(300);
     assert.deepEqual(tab.paths(), [], "no request to the backend before a decision");
+    const model = tab.api.filter((entry) => entry.path === "/v1/model");
+    assert.ok(model.every((entry) => !entry.body && !entry.query), "the model request says nothing about the shopper");
     assert.deepEqual(outsideNecessary(await tab.writes()), []);
 
     // Reject all: only the proof of consent goes out; still nothing else.
@@ -90,7 +96,7 @@ for (const lang of ["en", "ar"]) {
     await addToCart(tab, "p002");
     await page.waitForTimeout(300);
     assert.deepEqual(tab.paths(), ["/v1/consent"], "after reject all: the proof only");
-    assert.match(tab.api[0].body, /"analytics":false/);
+    assert.match(tab.calls()[0].body, /"analytics":false/);
     assert.deepEqual(outsideNecessary(await tab.writes()), []);
     assert.equal(await page.locator("souk-consent").count(), 0, "a decision stands across pages");
 
@@ -121,7 +127,9 @@ for (const lang of ["en", "ar"]) {
     await page.waitForTimeout(300);
     assert.equal(tab.paths().filter((path) => path === "/v1/batch").length, before, "no event after withdrawal");
     const left = await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith("souk:")));
-    assert.deepEqual(left.filter((key) => !key.startsWith("souk:necessary:")), [], String(left));
+    // Personalisation is still granted: its profile stays, on the device only.
+    const kept = left.filter((key) => !key.startsWith("souk:necessary:") && key !== "souk:personalization:profile");
+    assert.deepEqual(kept, [], String(left));
     assert.ok(left.includes("souk:necessary:consent"));
     const state = await page.evaluate(() => window.souk.consent.get());
     assert.equal(state.categories.analytics, false);

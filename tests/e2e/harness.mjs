@@ -18,11 +18,13 @@ export const SERVER_KEY = "souk_test_server_key";
  * Starts souk-server (`bin`: the debug build unless SOUK_SERVER_BIN says otherwise)
  * on a fresh SQLite file, serving `www` (and dist/); resolves once it listens.
  */
-export async function startServer({ www = join(ROOT, "www"), dist = join(ROOT, "dist"), bin = SERVER } = {}) {
+export async function startServer({ www = join(ROOT, "www"), dist = join(ROOT, "dist"), bin = SERVER, args: extra = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "souk-e2e-"));
   const db = join(dir, "souk.db");
   const args = ["serve", "--addr", "127.0.0.1:0", "--db", db, "--www", www, "--dist", dist];
-  args.push("--server-key", SERVER_KEY);
+  args.push("--server-key", SERVER_KEY, ...extra);
+  // The demo shop runs with its catalogue, so it has a recommendation model.
+  if (www === join(ROOT, "www") && !extra.includes("--catalog")) args.push("--catalog", join(ROOT, "www/shop/catalog.json"));
   const env = { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn" };
   const child = spawn(bin, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
@@ -64,13 +66,13 @@ export async function startServer({ www = join(ROOT, "www"), dist = join(ROOT, "
 }
 
 /**
- * Starts a souk-server on the demo shop and Chromium before a test file's tests, and
- * stops both after them. The returned object holds `server` and `browser` once started.
+ * Starts a souk-server on the demo shop (with `options` for startServer) and Chromium
+ * before a test file's tests, and stops both after them. The returned object holds `server` and `browser` once started.
  */
-export function serverAndBrowser() {
+export function serverAndBrowser(options) {
   const env = {};
   before(async () => {
-    env.server = await startServer();
+    env.server = await startServer(options);
     env.browser = await launchBrowser();
   });
   after(async () => {

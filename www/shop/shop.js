@@ -97,7 +97,6 @@
       details: "Details",
       deliveryNote: "Delivery in 2–4 working days anywhere in the UAE.",
       returnsNote: "Free returns within 14 days.",
-      related: "You may also like",
       addedToCart: "{name} was added to your cart.",
       viewCart: "View cart",
       close: "Close",
@@ -248,7 +247,6 @@
       details: "التفاصيل",
       deliveryNote: "التوصيل خلال مدة تتراوح بين يومين وأربعة أيام عمل إلى أي مكان في الإمارات.",
       returnsNote: "إرجاع مجاني خلال 14 يوماً.",
-      related: "قد يعجبك أيضاً",
       addedToCart: "تمت إضافة {name} إلى سلتك.",
       viewCart: "عرض السلة",
       close: "إغلاق",
@@ -887,9 +885,6 @@
     setTitle(name);
     var prevQty = $("#qty", root);
     var qty = prevQty ? clampQty(prevQty.value) : 1;
-    var related = catalog.products.filter(function (o) { return o.category === p.category && o.id !== p.id; })
-      .sort(function (a, b) { return (inStock(b) ? 1 : 0) - (inStock(a) ? 1 : 0); })
-      .slice(0, 4);
     var buy = inStock(p)
       ? '<form class="buy-form" data-buy-form>' +
         '<div class="field field-qty"><label for="qty">' + esc(t("quantity")) + "</label>" + qtyStepper("qty", qty, "", "") + "</div>" +
@@ -921,8 +916,9 @@
       "<div><dt>" + esc(t("category")) + '</dt><dd><a href="/category.html?c=' + esc(p.category) + '">' + esc(cName(p.category)) + "</a></dd></div>" +
       "<div><dt>" + esc(t("sku")) + '</dt><dd><bdi dir="ltr" itemprop="sku">' + esc(p.sku) + "</bdi></dd></div>" +
       "</dl></div></article>" +
-      (related.length ? '<section class="section" aria-labelledby="related-title"><h2 id="related-title" class="section-title">' + esc(t("related")) + '</h2><ul class="product-grid product-grid-4" data-related></ul></section>' : "");
-    renderGrid($("[data-related]", root), related, "product-related", 3, p.category);
+      // "You may also like" comes from souk: scored on the shopper's device from the
+      // model souk-server builds out of what shoppers view, add and buy.
+      '<div class="section"><souk-recommendations surface="similar" product="' + esc(p.id) + '" limit="4"></souk-recommendations></div>';
   }
 
   function cartSummary(lines, method, withLines) {
@@ -951,6 +947,9 @@
     var root = $("[data-cart-root]");
     if (!root) return;
     var lines = cartLines();
+    // souk's "Frequently bought together" scores what is in this cart.
+    var recs = $("souk-recommendations[surface=cart]");
+    if (recs) recs.setAttribute("cart", lines.map(function (l) { return l.id; }).join(","));
     if (!lines.length) {
       root.innerHTML = '<div class="notice"><p class="notice-title">' + esc(t("cartEmpty")) + "</p><p>" + esc(t("cartEmptyHint")) +
         '</p><p><a class="btn btn-primary" href="/category.html">' + esc(t("continueShopping")) + "</a></p></div>";
@@ -1005,6 +1004,9 @@
     }
     confirm.hidden = true;
     var lines = cartLines();
+    // souk's "Frequently bought together" scores what is in this cart.
+    var recs = $("souk-recommendations[surface=cart]");
+    if (recs) recs.setAttribute("cart", lines.map(function (l) { return l.id; }).join(","));
     if (!lines.length) {
       main.hidden = true;
       empty.hidden = false;
@@ -1100,6 +1102,9 @@
   function placeOrder(form) {
     if (!validateForm(form)) return;
     var lines = cartLines();
+    // souk's "Frequently bought together" scores what is in this cart.
+    var recs = $("souk-recommendations[surface=cart]");
+    if (recs) recs.setAttribute("cart", lines.map(function (l) { return l.id; }).join(","));
     if (!lines.length) { renderCheckout(); return; }
     var method = deliveryMethod();
     var subtotal = cartSubtotal(lines);

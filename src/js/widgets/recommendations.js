@@ -132,7 +132,7 @@ let sheet;
 
 export class SoukRecommendations extends (globalThis.HTMLElement || Object) {
   static get observedAttributes() {
-    return ["surface", "product", "limit", "heading", "digits"];
+    return ["surface", "product", "cart", "limit", "heading", "digits"];
   }
 
   connectedCallback() {
@@ -143,7 +143,7 @@ export class SoukRecommendations extends (globalThis.HTMLElement || Object) {
   attributeChangedCallback(name, was, now) {
     if (!this.shadowRoot || was === now) return;
     this._paint();
-    if (name === "surface" || name === "product" || name === "limit") this._request();
+    if (name === "surface" || name === "product" || name === "cart" || name === "limit") this._request();
   }
 
   /** Paints the view; see the top of this file. Never throws. */
