@@ -112,6 +112,8 @@ export interface SoukConfig {
   flushInterval?: number;
   /** After how many idle minutes (1 to 1440) a cart with items is recorded as "Cart Abandoned". Default 30. */
   cart?: { idleMinutes?: number };
+  /** The shop's rules for `<souk-recommendations>`: product ids pinned first or never shown, and only these categories. */
+  recommendations?: { pinned?: string[]; excluded?: string[]; categories?: string[] };
   /** Auto-capture sources, all on by default; `false` turns them all off. */
   capture?: false | CaptureConfig;
 }
@@ -273,6 +275,41 @@ export interface DeliveryStats {
    * was granted. When full, souk keeps the events it has and refuses new ones.
    */
   dropped: number;
+}
+
+/** One card of `<souk-recommendations>`; prices in minor units. */
+export interface RecommendationItem {
+  id: string;
+  name: string;
+  price: number;
+  currency: string;
+  url: string;
+  image?: string;
+  position?: number;
+}
+
+/** What `<souk-recommendations>` paints (souk's runtime calls `render` itself). */
+export interface RecommendationsView {
+  lang: "en" | "ar";
+  title?: string;
+  listId: string;
+  digits?: "arab" | "latn";
+  items: RecommendationItem[];
+}
+
+/** The `<souk-recommendations surface="similar|cart|for-you">` element. */
+export interface SoukRecommendationsElement extends HTMLElement {
+  render(view: RecommendationsView): void;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "souk-recommendations": SoukRecommendationsElement;
+  }
+  interface HTMLElementEventMap {
+    /** A shopper chose a recommended product (souk records "Product Clicked"). */
+    "souk-recommendation-click": CustomEvent<{ id: string; position: number; listId: string }>;
+  }
 }
 
 /** The page's souk client. */
