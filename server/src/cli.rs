@@ -9,7 +9,7 @@ use clap::builder::NonEmptyStringValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
-use crate::{catalog, cors, export, model, serve, Error};
+use crate::{catalog, cors, eval, export, model, serve, Error};
 
 /// The write key used when none is given: fine on a developer's machine, never in a shop.
 pub const DEMO_WRITE_KEY: &str = "souk_demo_write_key";
@@ -34,6 +34,9 @@ pub enum Command {
     ImportCatalog(ImportCatalogArgs),
     /// Build the recommendation model file from the catalogue and the stored events.
     BuildModel(BuildModelArgs),
+    /// Measure recommendation quality on a shop's invoice lines (the UCI Online
+    /// Retail layout) against popularity, item-kNN and the `implicit` library.
+    Eval(EvalArgs),
 }
 
 /// Options of `souk-server serve`.
@@ -138,6 +141,41 @@ fn parse_half_life(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Options of `souk-server eval` (see `server/src/eval.rs`).
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The invoice lines: CSV, or gzip CSV when the name ends in `.gz`.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Train on what happened before this day (UTC); test on each customer's next
+    /// invoice from it on.
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2011-09-01")]
+    pub cutoff: String,
+    /// Only test on invoices before this day: with an earlier --cutoff, a
+    /// validation split that never sees the test period.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub until: Option<String>,
+    /// The most neighbours kept per product.
+    #[arg(long, default_value_t = model::DEFAULT_K, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub k: u16,
+    /// The age, in days, at which an event counts half as much as a new one.
+    #[arg(long, default_value_t = model::DEFAULT_HALF_LIFE_DAYS, value_parser = parse_half_life)]
+    pub half_life_days: f64,
+    /// The co-occurrence shrinkage, in people.
+    #[arg(long, default_value_t = model::SHRINK)]
+    pub shrink: f32,
+    /// The scorer's cap on picks from one category [default: the plugin's, 3];
+    /// 0 for none.
+    #[arg(long)]
+    pub max_per_category: Option<usize>,
+    /// Skip the `implicit` baseline (no Python needed).
+    #[arg(long)]
+    pub no_implicit: bool,
+    /// Keep the scratch directory (the SQLite file and the split's CSV files).
+    #[arg(long)]
+    pub keep: bool,
+}
+
 /// The export formats of `souk-server events`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -156,6 +194,7 @@ impl Cli {
             Command::Events(args) => export::run(&args),
             Command::ImportCatalog(args) => catalog::run(&args).await,
             Command::BuildModel(args) => model::run(&args),
+            Command::Eval(args) => eval::run(&args).await,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod consent;
 pub mod cors;
 pub mod datetime;
+pub mod eval;
 pub mod export;
 pub mod fields;
 pub mod http;
@@ -40,6 +41,9 @@ pub enum Error {
     /// The recommendation model could not be built.
     #[error(transparent)]
     Model(#[from] model::BuildError),
+    /// An evaluation could not run.
+    #[error(transparent)]
+    Eval(#[from] eval::EvalError),
     /// Something else already listens on the address.
     #[error("cannot listen on {addr}: the address is already in use (is another souk-server running? choose another --addr)")]
     AddrInUse {

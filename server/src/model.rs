@@ -99,6 +99,8 @@ pub struct Options {
     pub k: u16,
     /// The age at which an event counts half, in days.
     pub half_life_days: f64,
+    /// The co-occurrence shrinkage, in people ([`SHRINK`]).
+    pub shrink: f32,
     /// The build's "now", in ms since the Unix epoch: ages count back from it.
     pub now_ms: u64,
 }
@@ -109,6 +111,7 @@ impl Options {
         Options {
             k: DEFAULT_K,
             half_life_days: DEFAULT_HALF_LIFE_DAYS,
+            shrink: SHRINK,
             now_ms: datetime::now_ms(),
         }
     }
@@ -446,7 +449,7 @@ pub fn build(
 
     let knn = Knn {
         k: usize::from(options.k),
-        shrink: SHRINK,
+        shrink: options.shrink,
     };
     let neighbours = similarities(&interactions, &knn);
     let with_neighbours = neighbours.iter().filter(|n| !n.is_empty()).count();
@@ -542,6 +545,7 @@ pub fn run(args: &BuildModelArgs) -> Result<(), Error> {
     let options = Options {
         k: args.k,
         half_life_days: args.half_life_days,
+        shrink: SHRINK,
         now_ms: datetime::now_ms(),
     };
     let built = build(&conn, &options, &mut |line| {
