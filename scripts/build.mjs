@@ -39,7 +39,7 @@ await Promise.all([
   build({
     ...common, entryPoints: ["src/js/index.js"], outfile: "dist/index.js", bundle: true,
     format: "esm",
-    external: ["./souk_runtime.js", "./souk_consent.js", "./souk_recommendations.js", "./souk_recommend.js"],
+    external: ["./souk_runtime.js", "./souk_consent.js", "./souk_recommendations.js", "./souk_recommend.js", "./souk_loyalty.js"],
   }),
   build({ ...common, entryPoints: ["src/js/snippet.js"], outfile: "dist/snippet.min.js" }),
   // Widgets: each its own chunk, loaded on first need.
@@ -48,6 +48,7 @@ await Promise.all([
     ...common, entryPoints: ["src/js/widgets/recommendations.js"], outfile: "dist/souk_recommendations.js",
     bundle: true, format: "esm",
   }),
+  build({ ...common, entryPoints: ["src/js/widgets/loyalty.js"], outfile: "dist/souk_loyalty.js", bundle: true, format: "esm" }),
   // The scorer's wasm-bindgen glue, loaded with the recommendations widget.
   build({
     ...common, entryPoints: ["target/wasm-bindgen/souk_recommend.js"], outfile: "dist/souk_recommend.js",

@@ -897,6 +897,14 @@ pub fn account(
         "rewards": rewards,
         "history": history,
         "coupons": coupons,
+        // How to earn, for the widget: points per `per` minor units, and the bonuses.
+        "earn": { "points": rules.earn.points, "per": rules.earn.per },
+        "bonuses": {
+            "signup": rules.bonuses.signup,
+            "birthday": rules.bonuses.birthday,
+            "review": rules.bonuses.review,
+            "referral": rules.bonuses.referral,
+        },
     }))
 }
 

@@ -9,9 +9,10 @@ const EVENTS = ["track", "page", "error", "consent"];
 /**
  * The page's one souk client, created on first use.
  * @param {{ runtime(config): Promise<object>, wasm(config): URL, consent(config): Promise<object>,
- *   recommendations(config): Promise<object>, scorer(config): Promise<object>, scorerWasm(config): URL }} files
- *   loads the runtime chunk, locates the wasm module, loads the banner and the recommendations
- *   widget, and the scorer (its glue and its wasm module)
+ *   recommendations(config): Promise<object>, scorer(config): Promise<object>, scorerWasm(config): URL,
+ *   loyalty(config): Promise<object> }} files
+ *   loads the runtime chunk, locates the wasm module, loads the banner, the recommendations
+ *   widget and its scorer (glue and wasm module), and the loyalty widget
  */
 export function pageClient(files) {
   return globalThis[KEY] || (globalThis[KEY] = createClient(files));

@@ -112,6 +112,8 @@ export interface SoukConfig {
   flushInterval?: number;
   /** After how many idle minutes (1 to 1440) a cart with items is recorded as "Cart Abandoned". Default 30. */
   cart?: { idleMinutes?: number };
+  /** `<souk-loyalty>`: the shop's currency, digits, and where to log in or join. */
+  loyalty?: { currency?: string; digits?: "arab" | "latn"; loginUrl?: string; joinUrl?: string };
   /** The shop's rules for `<souk-recommendations>`: product ids pinned first or never shown, and only these categories. */
   recommendations?: { pinned?: string[]; excluded?: string[]; categories?: string[] };
   /** Auto-capture sources, all on by default; `false` turns them all off. */
@@ -249,7 +251,7 @@ export interface Souk {
    * traits. Later events carry the user id; the backend links the anonymous history
    * to the customer.
    */
-  identify(userId: string, traits?: Properties): void;
+  identify(userId: string, traits?: Properties, options?: { userHash?: string }): void;
   /** Says that the customer known as `previousId` (default: the current id) is now `userId`. */
   alias(userId: string, previousId?: string): void;
   /** Forgets the user (at logout) and starts a new anonymous id. */
@@ -302,9 +304,16 @@ export interface SoukRecommendationsElement extends HTMLElement {
   render(view: RecommendationsView): void;
 }
 
+/** The `<souk-loyalty>` element: a launcher and a panel; souk's runtime feeds it. */
+export interface SoukLoyaltyElement extends HTMLElement {
+  open(): void;
+  close(): void;
+}
+
 declare global {
   interface HTMLElementTagNameMap {
     "souk-recommendations": SoukRecommendationsElement;
+    "souk-loyalty": SoukLoyaltyElement;
   }
   interface HTMLElementEventMap {
     /** A shopper chose a recommended product (souk records "Product Clicked"). */

@@ -21,6 +21,8 @@ export const souk = pageClient({
     moved(config) ? import(new URL("souk_recommend.js", moved(config)).href) : import("./souk_recommend.js"),
   scorerWasm: (config) =>
     moved(config) ? new URL("souk_recommend_bg.wasm", moved(config)) : new URL("./souk_recommend_bg.wasm", import.meta.url),
+  loyalty: (config) =>
+    moved(config) ? import(new URL("souk_loyalty.js", moved(config)).href) : import("./souk_loyalty.js"),
 });
 
 export default souk;

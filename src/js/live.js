@@ -106,6 +106,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
     gtag("update");
     const state = consentState();
     emit("consent", state);
+    whenParsed(loyaltyWidgets);
     // Granting starts what it allows: the page the shopper said yes on counts too.
     // (With bufferBeforeDecision it was captured already, and waited for this yes.)
     if (state.categories.analytics && !analyticsOn && !config.consent?.bufferBeforeDecision) capture.view();
@@ -201,6 +202,54 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
         : scorer.recommend(surface, subject || undefined, handle.cartProducts(), profile, Date.now(), limit, shown, rules);
     element.render({ lang: shown, items, listId: element.getAttribute("list-id") || "souk-" + surface });
   }
+  // Loyalty: <souk-loyalty> needs `functional` consent. Its chunk loads when the
+  // element is on the page; its data comes from the shopper endpoints, signed with
+  // the userHash the shop's backend gave to identify() (kept in memory, this page).
+  let shopper = null;
+  let loyaltyChunk = null;
+  const fetched = new WeakSet();
+  const loyaltyText = () => lang().toLowerCase().startsWith("ar") ? "ar" : "en";
+  function loyaltyBase() {
+    const { currency, digits, loginUrl, joinUrl, rules } = config.loyalty || {};
+    return { lang: loyaltyText(), currency, digits, loginUrl, joinUrl, rules };
+  }
+  function loyaltyWidgets() {
+    const elements = document.querySelectorAll("souk-loyalty");
+    if (!elements.length) return;
+    if (!consentState().categories.functional) return elements.forEach((element) => (element.hidden = true));
+    loyaltyChunk ||= files.loyalty(config);
+    loyaltyChunk.then(() => elements.forEach((element) => guarded(showLoyalty, element)), fail);
+  }
+  async function showLoyalty(element) {
+    element.hidden = false;
+    if (!shopper) return element.render({ ...loyaltyBase(), state: "anonymous" });
+    element.render({ ...loyaltyBase(), state: "loading" });
+    fetched.add(element);
+    const query = new URLSearchParams(shopper);
+    const response = await fetch(`${handle.apiHost}/v1/loyalty?${query}`, { credentials: "omit" }).catch(() => null);
+    if (response && response.status === 401) return element.render({ ...loyaltyBase(), state: "anonymous" });
+    if (response && response.status === 403) return console.warn("souk: loyalty needs souk-server's --identity-secret");
+    const account = response && response.ok ? await response.json().catch(() => null) : null;
+    if (!account) return element.render({ ...loyaltyBase(), state: "error" }), fetched.delete(element);
+    const rules = account.earn ? { earn: account.earn, bonuses: account.bonuses } : loyaltyBase().rules;
+    element.render({ ...loyaltyBase(), state: "ready", account, rules });
+  }
+  async function redeem(element, reward) {
+    const body = JSON.stringify({ ...shopper, reward });
+    const init = { method: "POST", body, credentials: "omit", headers: { "Content-Type": "application/json" } };
+    const response = shopper && (await fetch(`${handle.apiHost}/v1/loyalty/redeem`, init).catch(() => null));
+    const answer = response && response.status === 201 ? await response.json().catch(() => null) : null;
+    if (!answer) return element.failed();
+    element.redeemed(answer);
+    showLoyalty(element).catch(fail);
+  }
+  const onLoyalty = ({ type, target, detail }) =>
+    guarded(() => {
+      if (type === "souk-loyalty-redeem") redeem(target, detail.reward).catch(fail);
+      else if (type === "souk-loyalty-retry" || !fetched.has(target)) showLoyalty(target).catch(fail);
+    });
+  const LOYALTY_EVENTS = ["souk-loyalty-open", "souk-loyalty-redeem", "souk-loyalty-retry"];
+
   // An element added or changed after the page loaded asks for its cards.
   const onRecommendationRequest = ({ target }) =>
     recommender ? recommender.then((scorer) => guarded(fill, scorer, target), () => {}) : guarded(recommend);
@@ -231,14 +280,23 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
       emit("page", name, properties);
       // A new page (an SPA's too) may show recommendations.
       whenParsed(recommend);
+  whenParsed(loyaltyWidgets);
+  for (const type of LOYALTY_EVENTS) document.addEventListener(type, onLoyalty);
     },
-    identify(userId, traits) {
+    identify(userId, traits, options) {
       recorded(handle.identify(userId, traits));
+      const userHash = options && options.userHash;
+      shopper = typeof userHash === "string" && typeof userId === "string" ? { userId: userId.trim(), userHash } : null;
+      whenParsed(loyaltyWidgets);
     },
     alias(userId, previousId) {
       recorded(handle.alias(userId, previousId == null ? undefined : String(previousId)));
     },
-    reset: () => handle.reset(),
+    reset() {
+      handle.reset();
+      shopper = null;
+      whenParsed(loyaltyWidgets);
+    },
     "consent.set": (choices) => decide("current", choices, "api"),
     "consent.show": () => showBanner("choices", true),
     flush: () => deliver(false),
@@ -273,6 +331,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
       removeEventListener("online", onOnline);
       document.removeEventListener("souk-recommendation-click", onRecommendationClick);
       document.removeEventListener("souk-recommendations-request", onRecommendationRequest);
+      for (const type of LOYALTY_EVENTS) document.removeEventListener(type, onLoyalty);
       closeBanner();
     },
   };

@@ -17,6 +17,7 @@ import { pageClient } from "./client.js";
     recommendations: (config) => import(at(config, "souk_recommendations.js").href),
     scorer: (config) => import(at(config, "souk_recommend.js").href),
     scorerWasm: (config) => at(config, "souk_recommend_bg.wasm"),
+    loyalty: (config) => import(at(config, "souk_loyalty.js").href),
   });
   window.souk = client;
   for (const [method, args] of (stub && stub._calls) || []) {

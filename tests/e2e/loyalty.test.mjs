@@ -1,0 +1,103 @@
+// Loyalty through the runtime, against a real souk-server: the merchant's backend
+// posts an order (server key), the page identifies the shopper with the userHash
+// the backend signed, and <souk-loyalty> shows the points, redeems a reward and
+// shows its code, which the checkout then consumes once. Only with `functional`
+// consent; a forged userHash sees nothing.
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { ROOT, SERVER_KEY, assertClean, axeViolations, openPage, serverAndBrowser, until } from "./harness.mjs";
+
+const SECRET = "test_identity_secret";
+const env = serverAndBrowser({ args: ["--identity-secret", SECRET] });
+const userHash = (userId) => createHmac("sha256", SECRET).update(userId).digest("hex");
+
+/** The merchant's backend: an order of `subtotal` minor units for `userId`. */
+async function order(userId, orderId, subtotal) {
+  const response = await fetch(`${env.server.url}/v1/orders`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${SERVER_KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ orderId, userId, subtotal, currency: "AED" }),
+  });
+  assert.equal(response.status, 201, await response.text());
+}
+
+/** A shop page with <souk-loyalty>, as `userId` (with `hash`) or anonymous, with or without functional consent. */
+async function shopPage({ lang = "en", userId, hash, functional = true } = {}) {
+  const tab = await openPage(env.browser, { viewport: { width: 1280, height: 900 } });
+  const snippet = readFileSync(join(ROOT, "dist/snippet.min.js"), "utf8").trim();
+  const config = { writeKey: "souk_demo_write_key", lang, consent: { external: true }, loyalty: { currency: "AED" } };
+  const who = userId ? `souk.identify(${JSON.stringify(userId)}, {}, { userHash: ${JSON.stringify(hash)} });` : "";
+  const html = `<!doctype html><html lang="${lang}" dir="${lang === "ar" ? "rtl" : "ltr"}"><head><meta charset="utf-8"><title>Account</title>
+<link rel="icon" href="data:,"><script>${snippet}
+souk.init(${JSON.stringify(config)});
+souk.consent.set({ functional: ${functional}, analytics: true });
+${who}</script></head><body><header><souk-loyalty></souk-loyalty></header><main><h1>Account</h1></main></body></html>`;
+  await tab.page.route("**/account-loyalty.html", (route) => route.fulfill({ contentType: "text/html", body: html }));
+  await tab.page.goto(`${env.server.url}/account-loyalty.html`);
+  await until(tab.page, () => window.souk.ready());
+  return tab;
+}
+
+const launcherText = (page) =>
+  page.evaluate(() => document.querySelector("souk-loyalty").shadowRoot?.querySelector("button.l")?.textContent || "");
+
+test("earn, see, redeem, consume: the points the backend granted, a code the checkout uses once", async () => {
+  await order("noor-1", "o-1001", 60000);
+  const { page, log, close } = await shopPage({ userId: "noor-1", hash: userHash("noor-1") });
+  await until(page, () => (document.querySelector("souk-loyalty").shadowRoot?.querySelector("button.l")?.textContent || "").includes("600"));
+  assert.match((await launcherText(page)).replace(/\s/g, " "), /600 points/);
+  await page.locator("souk-loyalty button.l").click();
+  const redeem = page.locator("souk-loyalty").getByRole("button", { name: /Redeem/ }).first();
+  await redeem.click();
+  await until(page, () => /[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/.test(document.querySelector("souk-loyalty").shadowRoot.textContent));
+  const code = await page.evaluate(() => document.querySelector("souk-loyalty").shadowRoot.textContent.match(/[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/)[0]);
+  assert.deepEqual(await axeViolations(page), []);
+
+  const { body: account } = await env.server.merchant("/v1/loyalty/customers/noor-1");
+  assert.equal(account.balance, 100, "600 points less the 500 of the first reward (5.00 off)");
+  assert.equal(account.coupons[0].code, code);
+  const consume = (orderId) =>
+    fetch(`${env.server.url}/v1/coupons/validate`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${SERVER_KEY}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ code, orderId, consume: true }),
+    });
+  assert.equal((await consume("o-1002")).status, 200, "the checkout takes the code");
+  assert.equal((await consume("o-1003")).status, 409, "once");
+  await close();
+  assertClean(log);
+});
+
+test("in Arabic the launcher and panel speak Arabic and pass axe", async () => {
+  await order("layla-2", "o-2001", 30000);
+  const { page, log, close } = await shopPage({ lang: "ar", userId: "layla-2", hash: userHash("layla-2") });
+  await until(page, () => /300|٣٠٠/.test(document.querySelector("souk-loyalty").shadowRoot?.querySelector("button.l")?.textContent || ""));
+  assert.match(await launcherText(page), /نقطة/);
+  await page.locator("souk-loyalty button.l").click();
+  assert.deepEqual(await axeViolations(page), []);
+  await close();
+  assertClean(log);
+});
+
+test("a forged userHash sees nothing of the shopper's points", async () => {
+  await order("sami-3", "o-3001", 90000);
+  const { page, log, close } = await shopPage({ userId: "sami-3", hash: userHash("someone-else") });
+  await page.locator("souk-loyalty button.l").click();
+  await until(page, () => /Log in/.test(document.querySelector("souk-loyalty").shadowRoot.textContent));
+  assert.doesNotMatch(await page.evaluate(() => document.querySelector("souk-loyalty").shadowRoot.textContent), /900/);
+  await close();
+  assert.deepEqual(log.pageErrors, []);
+  assert.ok(log.errors.every((text) => /401/.test(text)), String(log.errors));
+});
+
+test("without functional consent the loyalty widget loads nothing", async () => {
+  const { page, log, close } = await shopPage({ userId: "noor-1", hash: userHash("noor-1"), functional: false });
+  await page.waitForTimeout(500);
+  assert.ok(!log.requests.some((path) => path.endsWith("/souk_loyalty.js") || path === "/v1/loyalty"), String(log.requests));
+  assert.equal(await page.evaluate(() => document.querySelector("souk-loyalty").hidden), true);
+  await close();
+  assertClean(log);
+});
