@@ -25,6 +25,8 @@ export async function startServer({ www = join(ROOT, "www"), dist = join(ROOT, "
   args.push("--server-key", SERVER_KEY, ...extra);
   // The demo shop runs with its catalogue, so it has a recommendation model.
   if (www === join(ROOT, "www") && !extra.includes("--catalog")) args.push("--catalog", join(ROOT, "www/shop/catalog.json"));
+  // And with the identity secret its pages sign shoppers with (www/shop/souk-integration.js).
+  if (www === join(ROOT, "www") && !extra.includes("--identity-secret")) args.push("--identity-secret", "souk_demo_identity_secret");
   const env = { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn" };
   const child = spawn(bin, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";

@@ -10,8 +10,10 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { ROOT, SERVER_KEY, assertClean, axeViolations, openPage, serverAndBrowser, until } from "./harness.mjs";
 
-const SECRET = "test_identity_secret";
-const env = serverAndBrowser({ args: ["--identity-secret", SECRET] });
+// The demo shop's identity secret (scripts/demo.sh, www/shop/souk-integration.js).
+const SECRET = "souk_demo_identity_secret";
+const env = serverAndBrowser();
+const SHOTS = join(ROOT, "tests/e2e/screenshots");
 const userHash = (userId) => createHmac("sha256", SECRET).update(userId).digest("hex");
 
 /** The merchant's backend: an order of `subtotal` minor units for `userId`. */
@@ -37,7 +39,7 @@ souk.consent.set({ functional: ${functional}, analytics: true });
 ${who}</script></head><body><header><souk-loyalty></souk-loyalty></header><main><h1>Account</h1></main></body></html>`;
   await tab.page.route("**/account-loyalty.html", (route) => route.fulfill({ contentType: "text/html", body: html }));
   await tab.page.goto(`${env.server.url}/account-loyalty.html`);
-  await until(tab.page, () => window.souk.ready());
+  await until(tab.page, () => window.souk.ready(), 20_000);
   return tab;
 }
 
@@ -101,3 +103,24 @@ test("without functional consent the loyalty widget loads nothing", async () => 
   await close();
   assertClean(log);
 });
+
+for (const lang of ["en", "ar"]) {
+  test(`the demo shop's account page shows a logged-in shopper's points (${lang})`, async () => {
+    const { page, log, close } = await openPage(env.browser, { viewport: { width: 1280, height: 900 } });
+    await page.goto(`${env.server.url}/account.html?lang=${lang}`);
+    await until(page, () => import("/dist/index.js").then(({ souk }) => souk.ready()));
+    await page.getByRole("button", { name: lang === "en" ? "Accept all" : "قبول الكل", exact: true }).click();
+    await page.fill("#login-email", `huda-${lang}@example.com`);
+    await page.fill("#login-password", "a-long-password");
+    await page.click("#login-form [type=submit]");
+    const userId = await page.evaluate(() => JSON.parse(localStorage.getItem("shop.user")).id);
+    await order(userId, `o-demo-${lang}`, 45000);
+    await page.reload();
+    await until(page, () => /450|٤٥٠/.test(document.querySelector("souk-loyalty").shadowRoot?.querySelector("button.l")?.textContent || ""), 15_000);
+    await page.locator("souk-loyalty button.l").click();
+    assert.deepEqual(await axeViolations(page), []);
+    await page.screenshot({ path: join(SHOTS, `account-loyalty-${lang}.png`) });
+    await close();
+    assertClean(log);
+  });
+}
