@@ -719,11 +719,8 @@ impl Model {
                 return Err(ModelError::TooLarge(Section::Strings));
             }
             let next = text.len();
-            for i in start..start + shared {
-                if let Some(byte) = text.get(i).copied() {
-                    text.push(byte);
-                }
-            }
+            // In range: `start` is a length `text` had, and `shared` was checked above.
+            text.extend_from_within(start..start + shared);
             text.extend_from_slice(own);
             start = next;
             model.ends.push(text.len() as u32);
