@@ -4,6 +4,8 @@
 // them out in the browser.
 import { Souk } from "souk-wasm-glue";
 import { startCapture } from "./capture.js";
+import { startLoyalty } from "./loyalty.js";
+import { startRecommendations } from "./recommendations.js";
 
 const REQUEST_TIMEOUT_MS = 15000;
 const BEACON = -1;
@@ -106,7 +108,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
     gtag("update");
     const state = consentState();
     emit("consent", state);
-    whenParsed(loyaltyWidgets);
+    loyalty.scan();
     // Granting starts what it allows: the page the shopper said yes on counts too.
     // (With bufferBeforeDecision it was captured already, and waited for this yes.)
     if (state.categories.analytics && !analyticsOn && !config.consent?.bufferBeforeDecision) capture.view();
@@ -154,107 +156,14 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
       ? addEventListener("DOMContentLoaded", () => guarded(fn), { once: true })
       : guarded(fn);
 
-  // Recommendations: the widget, the scorer (a wasm module of its own) and the model
-  // load only on a page with a <souk-recommendations> element. The model stays in
-  // the scorer's memory; the widget gets the cards to show. What the scorer may use
-  // (the cart; the profile only with `personalization`) comes from the main module.
-  let recommender = null;
-  const filled = new WeakMap(); // element → what it shows, so a second look changes nothing
-  function recommend() {
-    // "Picked for you" is made from the profile: without personalisation it shows
-    // nothing, and needs nothing loaded.
-    const personal = handle.profileText() !== undefined;
-    const elements = [...document.querySelectorAll("souk-recommendations")].filter(
-      (element) => personal || element.getAttribute("surface") !== "for-you" || !(element.hidden = true),
-    );
-    if (!elements.length) return;
-    recommender ||= Promise.all([
-      files.scorer(config).then((scorer) => scorer.default({ module_or_path: files.scorerWasm(config) }).then(() => scorer)),
-      fetch(handle.apiHost + "/v1/model", { credentials: "omit" }).then((response) => {
-        if (response.ok) return response.arrayBuffer();
-        throw new Error(`souk: no recommendation model (GET /v1/model answered HTTP ${response.status})`);
-      }),
-      files.recommendations(config),
-    ]).then(([scorer, bytes]) => new scorer.Recommender(new Uint8Array(bytes)));
-    recommender.then(
-      (scorer) => elements.forEach((element) => guarded(fill, scorer, element)),
-      (err) => {
-        recommender = null;
-        fail(err);
-      },
-    );
-  }
-  function fill(scorer, element) {
-    const asked = ["surface", "product", "cart", "limit"].map((name) => element.getAttribute(name)).join("|") + lang();
-    if (filled.get(element) === asked) return;
-    filled.set(element, asked);
-    const surface = element.getAttribute("surface") || "similar";
-    const cart = element.getAttribute("cart");
-    const subject = surface === "cart" ? cart && cart.split(/[\s,]+/).filter(Boolean) : element.getAttribute("product");
-    const limit = Math.min(Number(element.getAttribute("limit")) || 4, 12);
-    const shown = lang().toLowerCase().startsWith("ar") ? "ar" : "en";
-    const rules = config.recommendations || {};
-    const profile = handle.profileText();
-    // "Picked for you" is made from the profile: without personalisation it shows nothing.
-    const items =
-      surface === "for-you" && profile === undefined
-        ? []
-        : scorer.recommend(surface, subject || undefined, handle.cartProducts(), profile, Date.now(), limit, shown, rules);
-    element.render({ lang: shown, items, listId: element.getAttribute("list-id") || "souk-" + surface });
-  }
-  // Loyalty: <souk-loyalty> needs `functional` consent. Its chunk loads when the
-  // element is on the page; its data comes from the shopper endpoints, signed with
-  // the userHash the shop's backend gave to identify() (kept in memory, this page).
-  let shopper = null;
-  let loyaltyChunk = null;
-  const fetched = new WeakSet();
-  const loyaltyText = () => lang().toLowerCase().startsWith("ar") ? "ar" : "en";
-  function loyaltyBase() {
-    const { currency, digits, loginUrl, joinUrl, rules } = config.loyalty || {};
-    return { lang: loyaltyText(), currency, digits, loginUrl, joinUrl, rules };
-  }
-  function loyaltyWidgets() {
-    const elements = document.querySelectorAll("souk-loyalty");
-    if (!elements.length) return;
-    if (!consentState().categories.functional) return elements.forEach((element) => (element.hidden = true));
-    loyaltyChunk ||= files.loyalty(config);
-    loyaltyChunk.then(() => elements.forEach((element) => guarded(showLoyalty, element)), fail);
-  }
-  async function showLoyalty(element) {
-    element.hidden = false;
-    if (!shopper) return element.render({ ...loyaltyBase(), state: "anonymous" });
-    element.render({ ...loyaltyBase(), state: "loading" });
-    fetched.add(element);
-    const query = new URLSearchParams(shopper);
-    const response = await fetch(`${handle.apiHost}/v1/loyalty?${query}`, { credentials: "omit" }).catch(() => null);
-    if (response && response.status === 401) return element.render({ ...loyaltyBase(), state: "anonymous" });
-    if (response && response.status === 403) return console.warn("souk: loyalty needs souk-server's --identity-secret");
-    const account = response && response.ok ? await response.json().catch(() => null) : null;
-    if (!account) return element.render({ ...loyaltyBase(), state: "error" }), fetched.delete(element);
-    const rules = account.earn ? { earn: account.earn, bonuses: account.bonuses } : loyaltyBase().rules;
-    element.render({ ...loyaltyBase(), state: "ready", account, rules });
-  }
-  async function redeem(element, reward) {
-    const body = JSON.stringify({ ...shopper, reward });
-    const init = { method: "POST", body, credentials: "omit", headers: { "Content-Type": "application/json" } };
-    const response = shopper && (await fetch(`${handle.apiHost}/v1/loyalty/redeem`, init).catch(() => null));
-    const answer = response && response.status === 201 ? await response.json().catch(() => null) : null;
-    if (!answer) return element.failed();
-    element.redeemed(answer);
-    showLoyalty(element).catch(fail);
-  }
-  const onLoyalty = ({ type, target, detail }) =>
-    guarded(() => {
-      if (type === "souk-loyalty-redeem") redeem(target, detail.reward).catch(fail);
-      else if (type === "souk-loyalty-retry" || !fetched.has(target)) showLoyalty(target).catch(fail);
-    });
-  const LOYALTY_EVENTS = ["souk-loyalty-open", "souk-loyalty-redeem", "souk-loyalty-retry"];
-
-  // An element added or changed after the page loaded asks for its cards.
-  const onRecommendationRequest = ({ target }) =>
-    recommender ? recommender.then((scorer) => guarded(fill, scorer, target), () => {}) : guarded(recommend);
-  const onRecommendationClick = ({ detail }) =>
-    guarded(() => methods.track("Product Clicked", { product_id: detail.id, position: detail.position, list_id: detail.listId }));
+  // The language widgets speak: Arabic or English.
+  const widgetLang = () => (lang().toLowerCase().startsWith("ar") ? "ar" : "en");
+  const parts = { config, files, handle, guarded, fail, whenParsed, widgetLang };
+  const recommendations = startRecommendations({
+    ...parts,
+    clicked: (properties) => methods.track("Product Clicked", properties),
+  });
+  const loyalty = startLoyalty({ ...parts, functional: () => consentState().categories.functional });
 
   const onPageHide = () => guarded(deliver, true);
   // Hidden is often the last moment a page is sure to run: send what waits.
@@ -279,23 +188,18 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
       recorded(handle.page(name == null ? undefined : String(name), properties));
       emit("page", name, properties);
       // A new page (an SPA's too) may show recommendations.
-      whenParsed(recommend);
-  whenParsed(loyaltyWidgets);
-  for (const type of LOYALTY_EVENTS) document.addEventListener(type, onLoyalty);
+      recommendations.scan();
     },
     identify(userId, traits, options) {
       recorded(handle.identify(userId, traits));
-      const userHash = options && options.userHash;
-      shopper = typeof userHash === "string" && typeof userId === "string" ? { userId: userId.trim(), userHash } : null;
-      whenParsed(loyaltyWidgets);
+      loyalty.identify(userId, options && options.userHash);
     },
     alias(userId, previousId) {
       recorded(handle.alias(userId, previousId == null ? undefined : String(previousId)));
     },
     reset() {
       handle.reset();
-      shopper = null;
-      whenParsed(loyaltyWidgets);
+      loyalty.identify(null);
     },
     "consent.set": (choices) => decide("current", choices, "api"),
     "consent.show": () => showBanner("choices", true),
@@ -312,10 +216,9 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   addEventListener("pagehide", onPageHide);
   addEventListener("visibilitychange", onHidden);
   addEventListener("online", onOnline);
-  document.addEventListener("souk-recommendation-click", onRecommendationClick);
-  document.addEventListener("souk-recommendations-request", onRecommendationRequest);
   const cartTimer = setInterval(checkCart, 60000);
-  whenParsed(recommend);
+  recommendations.scan();
+  loyalty.scan();
   checkCart();
   schedule();
 
@@ -329,9 +232,8 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
       removeEventListener("pagehide", onPageHide);
       removeEventListener("visibilitychange", onHidden);
       removeEventListener("online", onOnline);
-      document.removeEventListener("souk-recommendation-click", onRecommendationClick);
-      document.removeEventListener("souk-recommendations-request", onRecommendationRequest);
-      for (const type of LOYALTY_EVENTS) document.removeEventListener(type, onLoyalty);
+      recommendations.stop();
+      loyalty.stop();
       closeBanner();
     },
   };

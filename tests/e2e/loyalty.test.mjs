@@ -30,7 +30,8 @@ async function order(userId, orderId, subtotal) {
 async function shopPage({ lang = "en", userId, hash, functional = true } = {}) {
   const tab = await openPage(env.browser, { viewport: { width: 1280, height: 900 } });
   const snippet = readFileSync(join(ROOT, "dist/snippet.min.js"), "utf8").trim();
-  const config = { writeKey: "souk_demo_write_key", lang, consent: { external: true }, loyalty: { currency: "AED" } };
+  // No auto-capture: the widget must not depend on a page view being recorded.
+  const config = { writeKey: "souk_demo_write_key", lang, capture: false, consent: { external: true }, loyalty: { currency: "AED" } };
   const who = userId ? `souk.identify(${JSON.stringify(userId)}, {}, { userHash: ${JSON.stringify(hash)} });` : "";
   const html = `<!doctype html><html lang="${lang}" dir="${lang === "ar" ? "rtl" : "ltr"}"><head><meta charset="utf-8"><title>Account</title>
 <link rel="icon" href="data:,"><script>${snippet}

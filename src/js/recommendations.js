@@ -1,0 +1,74 @@
+// Recommendations in the page, part of the runtime: the widget's chunk, the scorer (a
+// wasm module of its own) and the model load only where a <souk-recommendations>
+// element is. The model stays in the scorer's memory; the widget gets the cards to
+// show. What the scorer may use (the cart; the profile only with `personalization`)
+// comes from the main module, which owns consent and storage.
+
+/** Starts watching for recommendation elements; `scan()` looks at the page again. */
+export function startRecommendations({ config, files, handle, guarded, fail, whenParsed, widgetLang, clicked }) {
+  let recommender = null;
+  const filled = new WeakMap(); // element → what it shows, so a second look changes nothing
+  // "Picked for you" is made from the profile: without personalisation it shows nothing.
+  const personal = () => handle.profileText() !== undefined;
+
+  function load() {
+    const scorer = files.scorer(config).then((glue) => glue.default({ module_or_path: files.scorerWasm(config) }).then(() => glue));
+    const model = fetch(handle.apiHost + "/v1/model", { credentials: "omit" }).then((response) => {
+      if (response.ok) return response.arrayBuffer();
+      throw new Error(`souk: no recommendation model (GET /v1/model answered HTTP ${response.status})`);
+    });
+    return Promise.all([scorer, model, files.recommendations(config)]).then(
+      ([glue, bytes]) => new glue.Recommender(new Uint8Array(bytes)),
+    );
+  }
+
+  function show(elements) {
+    if (!elements.length) return;
+    recommender ||= load();
+    recommender.then(
+      (scorer) => elements.forEach((element) => guarded(fill, scorer, element)),
+      (err) => {
+        recommender = null;
+        fail(err);
+      },
+    );
+  }
+
+  function scan() {
+    const elements = [...document.querySelectorAll("souk-recommendations")];
+    const forYou = (element) => element.getAttribute("surface") === "for-you";
+    // Without personalisation "for you" needs nothing loaded: it stays hidden.
+    if (!personal()) elements.filter(forYou).forEach((element) => (element.hidden = true));
+    show(personal() ? elements : elements.filter((element) => !forYou(element)));
+  }
+
+  function fill(scorer, element) {
+    const asked = ["surface", "product", "cart", "limit"].map((name) => element.getAttribute(name)).join("|") + widgetLang();
+    if (filled.get(element) === asked) return;
+    filled.set(element, asked);
+    const surface = element.getAttribute("surface") || "similar";
+    const cart = element.getAttribute("cart");
+    const subject = surface === "cart" ? cart && cart.split(/[\s,]+/).filter(Boolean) : element.getAttribute("product");
+    const limit = Math.min(Number(element.getAttribute("limit")) || 4, 12);
+    const profile = handle.profileText();
+    const items =
+      surface === "for-you" && profile === undefined
+        ? []
+        : scorer.recommend(surface, subject || undefined, handle.cartProducts(), profile, Date.now(), limit, widgetLang(), config.recommendations || {});
+    element.render({ lang: widgetLang(), items, listId: element.getAttribute("list-id") || "souk-" + surface });
+  }
+
+  // An element added or changed after the page loaded asks for its cards.
+  const onRequest = ({ target }) => guarded(show, [target]);
+  const onClick = ({ detail }) => guarded(clicked, { product_id: detail.id, position: detail.position, list_id: detail.listId });
+  document.addEventListener("souk-recommendations-request", onRequest);
+  document.addEventListener("souk-recommendation-click", onClick);
+
+  return {
+    scan: () => whenParsed(scan),
+    stop() {
+      document.removeEventListener("souk-recommendations-request", onRequest);
+      document.removeEventListener("souk-recommendation-click", onClick);
+    },
+  };
+}
