@@ -9,7 +9,7 @@ use clap::builder::NonEmptyStringValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
-use crate::{catalog, cors, eval, export, model, serve, Error};
+use crate::{catalog, cors, eval, export, model, pos, serve, Error};
 
 /// The write key used when none is given: fine on a developer's machine, never in a shop.
 pub const DEMO_WRITE_KEY: &str = "souk_demo_write_key";
@@ -32,6 +32,9 @@ pub enum Command {
     Events(EventsArgs),
     /// Replace the stored catalogue with a JSON product feed.
     ImportCatalog(ImportCatalogArgs),
+    /// Earn loyalty points for point-of-sale sales from a CSV file, like online
+    /// orders; a sale already imported changes nothing.
+    ImportPos(ImportPosArgs),
     /// Build the recommendation model file from the catalogue and the stored events.
     BuildModel(BuildModelArgs),
     /// Measure recommendation quality on a shop's invoice lines (the UCI Online
@@ -114,6 +117,22 @@ pub struct ImportCatalogArgs {
     pub file: PathBuf,
 }
 
+/// Options of `souk-server import-pos`.
+#[derive(Debug, Args)]
+pub struct ImportPosArgs {
+    /// SQLite database file; created if missing. `serve` may be running on it.
+    #[arg(long, default_value = "souk.db")]
+    pub db: PathBuf,
+    /// The sales: CSV with a header (the columns are described in
+    /// `server/src/pos.rs`), amounts in minor units.
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+    /// The shop's loyalty rules, a JSON file, as `serve` takes them
+    /// [default: souk's default programme].
+    #[arg(long, value_name = "FILE", env = "SOUK_LOYALTY_RULES")]
+    pub loyalty_rules: Option<PathBuf>,
+}
+
 /// Options of `souk-server build-model`.
 #[derive(Debug, Args)]
 pub struct BuildModelArgs {
@@ -193,6 +212,7 @@ impl Cli {
             Command::Serve(args) => serve::run(args).await,
             Command::Events(args) => export::run(&args),
             Command::ImportCatalog(args) => catalog::run(&args).await,
+            Command::ImportPos(args) => pos::run(&args).await,
             Command::BuildModel(args) => model::run(&args),
             Command::Eval(args) => eval::run(&args).await,
         }

@@ -22,6 +22,7 @@ pub mod identity;
 pub mod ingest;
 pub mod loyalty;
 pub mod model;
+pub mod pos;
 pub mod rules;
 pub mod serve;
 pub mod store;
@@ -38,6 +39,9 @@ pub enum Error {
     /// The catalogue file was refused.
     #[error(transparent)]
     Catalog(#[from] catalog::CatalogError),
+    /// The POS sales file could not be imported.
+    #[error(transparent)]
+    Pos(#[from] pos::PosError),
     /// The recommendation model could not be built.
     #[error(transparent)]
     Model(#[from] model::BuildError),
