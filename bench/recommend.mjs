@@ -14,7 +14,7 @@ import http from "node:http";
 import { cpus, loadavg, totalmem } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { gzipSync } from "node:zlib";
-import { chromium } from "playwright-core";
+import { giveUpAfter, launchLoopbackBrowser, log } from "./common.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const OUT = join(ROOT, "target/bench");
@@ -28,13 +28,8 @@ const AIM_MS = 2;
 const NO_BUILD = process.argv.includes("--no-build");
 
 // The whole run is bounded: past this it gives up and says so.
-const guard = setTimeout(() => {
-  console.error("bench: still running after 10 minutes; giving up");
-  process.exit(2);
-}, 10 * 60_000);
-guard.unref();
+giveUpAfter(10);
 
-const log = (...args) => console.error("bench:", ...args);
 const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
 const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
 
@@ -195,14 +190,7 @@ async function main() {
   );
 
   const server = await serve(models);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium",
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run",
-      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    ],
-  });
+  const browser = await launchLoopbackBrowser();
   const results = [];
   let isolated = false;
   let initMs = NaN;

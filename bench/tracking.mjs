@@ -14,10 +14,10 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
-import { chromium } from "playwright-core";
 import { startServer as startSoukServer } from "../tests/e2e/harness.mjs";
 import { ingestLoad } from "./ingest.mjs";
 import { startProxy } from "./proxy.mjs";
+import { giveUpAfter, launchLoopbackBrowser, log } from "./common.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BENCH = new URL(".", import.meta.url).pathname;
@@ -35,13 +35,8 @@ const NO_BUILD = process.argv.includes("--no-build");
 const PROFILE = process.argv.includes("--profile");
 
 // The whole run is bounded: past this it gives up and says so.
-const guard = setTimeout(() => {
-  console.error("bench: still running after 15 minutes; giving up");
-  process.exit(2);
-}, 15 * 60_000);
-guard.unref();
+giveUpAfter(15);
 
-const log = (...args) => console.error("bench:", ...args);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------- souk-server
@@ -340,15 +335,7 @@ async function main() {
     body: ajsPage({ integrations: { "Segment.io": { deliveryStrategy: { strategy: "batching" } } } }),
   });
 
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium",
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run",
-      // Belt and braces: no host but loopback resolves, so nothing could leave the machine.
-      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    ],
-  });
+  const browser = await launchLoopbackBrowser();
   const chromiumVersion = browser.version();
 
   let results;

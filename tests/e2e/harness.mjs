@@ -84,13 +84,14 @@ export function serverAndBrowser(options) {
   return env;
 }
 
-/** Launches headless Chromium from Debian's package; no browser is downloaded. */
-export function launchBrowser() {
+/** Launches headless Chromium from Debian's package (plus `extraArgs`); no browser is downloaded. */
+export function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium",
     args: [
       "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
       "--disable-background-networking", "--disable-component-update", "--no-first-run",
+      ...extraArgs,
     ],
   });
 }
