@@ -29,6 +29,24 @@ fn cli(args: &[&str]) -> Command {
     cmd
 }
 
+/// Runs `souk-server build-model` on `site`'s database into `out`, with `extra` options.
+fn build_model(
+    site: &Site,
+    out: &std::path::Path,
+    extra: &[&str],
+) -> (std::process::ExitStatus, String) {
+    let db = site.db();
+    let mut args = vec![
+        "build-model",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run_to_exit(cli(&args))
+}
+
 fn serve_with(site: &Site, extra: &[&str]) -> Server {
     let mut cmd = site.command();
     cmd.args(extra);
@@ -200,13 +218,7 @@ fn there_is_no_model_before_a_catalogue() {
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
 
     let out = site.dir.path().join("model.bin");
-    let (status, stderr) = run_to_exit(cli(&[
-        "build-model",
-        "--db",
-        site.db().to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (status, stderr) = build_model(&site, &out, &[]);
     assert!(!status.success());
     assert!(stderr.contains("no catalogue is imported yet"), "{stderr}");
     assert!(!out.exists());
@@ -230,15 +242,7 @@ fn the_model_carries_the_catalogue_and_what_shoppers_did_together() {
 
     // The command line, on the same database.
     let out = site.dir.path().join("model.bin");
-    let (status, stderr) = run_to_exit(cli(&[
-        "build-model",
-        "--db",
-        site.db().to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--k",
-        "5",
-    ]));
+    let (status, stderr) = build_model(&site, &out, &["--k", "5"]);
     assert!(status.success(), "{stderr}");
     for phase in [
         "catalogue: 64 products in 8 categories",
@@ -479,13 +483,7 @@ fn build_model_at_scale() {
 
     let out = site.dir.path().join("model.bin");
     let started = Instant::now();
-    let (status, stderr) = run_to_exit(cli(&[
-        "build-model",
-        "--db",
-        site.db().to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (status, stderr) = build_model(&site, &out, &[]);
     let took = started.elapsed();
     assert!(status.success(), "{stderr}");
     eprint!("{stderr}");

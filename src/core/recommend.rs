@@ -489,6 +489,21 @@ mod tests {
     }
 
     /// The 12-product shop, with `neighbours` as (product, [(neighbour, similarity)]).
+    /// A test product: only its id, category and stock matter to the scorer.
+    fn product(id: &str, category: u32, in_stock: bool) -> Product<'_> {
+        Product {
+            id,
+            name_en: id,
+            name_ar: "",
+            price_minor: 1000,
+            currency: "AED",
+            url: "",
+            image_url: "",
+            category,
+            in_stock,
+        }
+    }
+
     fn shop(neighbours: &[(u32, &[(u32, f32)])]) -> Model {
         let ids: Vec<String> = (0..12).map(id).collect();
         let mut lists = vec![Vec::new(); 12];
@@ -502,17 +517,7 @@ mod tests {
             products: ids
                 .iter()
                 .enumerate()
-                .map(|(i, id)| Product {
-                    id,
-                    name_en: id,
-                    name_ar: "",
-                    price_minor: 1000,
-                    currency: "AED",
-                    url: "",
-                    image_url: "",
-                    category: CATEGORY[i],
-                    in_stock: i != 5,
-                })
+                .map(|(i, id)| product(id, CATEGORY[i], i != 5))
                 .collect(),
             neighbours: lists,
             popular: vec![vec![4, 1, 0], vec![7, 6], vec![10]],
@@ -810,17 +815,7 @@ mod tests {
             products: ids
                 .iter()
                 .enumerate()
-                .map(|(i, id)| Product {
-                    id,
-                    name_en: id,
-                    name_ar: "",
-                    price_minor: 1000,
-                    currency: "AED",
-                    url: "",
-                    image_url: "",
-                    category: category(i as u32),
-                    in_stock: i % 9 != 0,
-                })
+                .map(|(i, id)| product(id, category(i as u32), i % 9 != 0))
                 .collect(),
             neighbours,
             popular,
