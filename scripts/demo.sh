@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 node scripts/build.mjs
-exec cargo run --release -p souk-server -- serve --catalog www/shop/catalog.json --model-every 1h --identity-secret souk_demo_identity_secret "$@"
+exec cargo run --release -p souk-server -- serve --catalog www/shop/catalog.json --model-every 1h --identity-secret souk_demo_identity_secret --demo-shop "$@"

@@ -82,6 +82,11 @@ pub struct ServeArgs {
     /// the model is built once at startup when a catalogue is stored.
     #[arg(long, value_name = "INTERVAL", value_parser = model::parse_every)]
     pub model_every: Option<std::time::Duration>,
+    /// Serve the demo shop's own checkout backend, `POST /demo/checkout`, which
+    /// prices orders from the catalogue, consumes loyalty codes and earns points.
+    /// Only for the demo: it lets pages place orders.
+    #[arg(long)]
+    pub demo_shop: bool,
     /// Directory of the demo storefront, served at `/`.
     #[arg(long, default_value = "www")]
     pub www: PathBuf,

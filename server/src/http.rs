@@ -62,22 +62,15 @@ impl FromRef<AppState> for Arc<Keys> {
 }
 
 /// Builds the application: the API on top of the static `dist` and `www` directories.
-/// `origins` are the pages that may read the browser endpoints' answers.
+/// `origins` are the pages that may read the browser endpoints' answers; `demo_shop`
+/// adds the demo shop's checkout ([`crate::demo`]).
 pub fn router(
-    store: Arc<Store>,
-    keys: Keys,
-    rules: Rules,
+    state: AppState,
     origins: AllowedOrigins,
-    model: crate::model::Latest,
+    demo_shop: bool,
     www: &Path,
     dist: &Path,
 ) -> Router {
-    let state = AppState {
-        store,
-        keys: Arc::new(keys),
-        rules: Arc::new(rules),
-        model,
-    };
     let browser = |route| browser_route(route, &origins);
     let merchant = |route: MethodRouter<AppState>| route.fallback(method_not_allowed);
     let mut api = Router::new()
@@ -95,6 +88,9 @@ pub fn router(
             "/v1/loyalty/customers/{user_id}",
             merchant(get(loyalty_customer)),
         );
+    if demo_shop {
+        api = api.route("/demo/checkout", post(crate::demo::checkout));
+    }
     for &kind in ingest::TYPES {
         let call = post(move |store, auth, body| single(kind, store, auth, body));
         api = api.route(&format!("/v1/{kind}"), browser(call));
@@ -340,7 +336,7 @@ async fn unknown_api(uri: Uri) -> ApiError {
 
 /// Runs a ledger operation in one write job: a refusal commits what the job wrote
 /// before it (a due expiry), a database failure or a broken ledger rolls it back.
-async fn ledger_write<T, F>(store: &Store, work: F) -> Result<T, ApiError>
+pub(crate) async fn ledger_write<T, F>(store: &Store, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&Connection) -> loyalty::Outcome<T> + Send + 'static,
     T: Send + 'static,
@@ -475,7 +471,7 @@ async fn loyalty_customer(
 
 /// The shopper's userId, once its userHash is checked: 400 without a userId, and the
 /// same 401 for every wrong or missing hash.
-fn shopper(
+pub(crate) fn shopper(
     keys: &Keys,
     user_id: Option<&str>,
     user_hash: Option<&str>,

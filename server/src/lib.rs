@@ -14,6 +14,7 @@ pub mod cli;
 pub mod consent;
 pub mod cors;
 pub mod datetime;
+pub mod demo;
 pub mod eval;
 pub mod export;
 pub mod fields;

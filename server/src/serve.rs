@@ -57,6 +57,9 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
         }
         None => souk::core::loyalty::Rules::default(),
     };
+    if args.demo_shop {
+        warn!("--demo-shop: POST /demo/checkout lets pages place orders that earn loyalty points; never use it for a real shop");
+    }
     if args.identity_secret.is_none() {
         info!("no identity secret set; the shopper loyalty endpoints answer 403 until --identity-secret or SOUK_IDENTITY_SECRET is given");
     }
@@ -82,12 +85,16 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
     )
     .with_identity_secret(args.identity_secret);
     let origins = AllowedOrigins::new(args.allow_origins);
-    let app = http::router(
-        Arc::clone(&store),
-        keys,
-        rules,
-        origins,
+    let state = http::AppState {
+        store: Arc::clone(&store),
+        keys: Arc::new(keys),
+        rules: Arc::new(rules),
         model,
+    };
+    let app = http::router(
+        state,
+        origins,
+        args.demo_shop,
         &args.www,
         &args.dist,
     );

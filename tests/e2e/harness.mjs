@@ -25,8 +25,10 @@ export async function startServer({ www = join(ROOT, "www"), dist = join(ROOT, "
   args.push("--server-key", SERVER_KEY, ...extra);
   // The demo shop runs with its catalogue, so it has a recommendation model.
   if (www === join(ROOT, "www") && !extra.includes("--catalog")) args.push("--catalog", join(ROOT, "www/shop/catalog.json"));
-  // And with the identity secret its pages sign shoppers with (www/shop/souk-integration.js).
+  // And with the identity secret its pages sign shoppers with (www/shop/shop.js).
   if (www === join(ROOT, "www") && !extra.includes("--identity-secret")) args.push("--identity-secret", "souk_demo_identity_secret");
+  // And with its checkout backend, as scripts/demo.sh runs it.
+  if (www === join(ROOT, "www")) args.push("--demo-shop");
   const env = { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn" };
   const child = spawn(bin, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
@@ -119,11 +121,12 @@ export async function openPage(browser, options = {}) {
 /**
  * Waits until `predicate` is true in the page. It polls from outside with
  * `page.evaluate`, which a page's Content-Security-Policy does not block (Playwright's
- * own waitForFunction evaluates strings, which a strict CSP refuses).
+ * own waitForFunction evaluates strings, which a strict CSP refuses). `arg` is passed
+ * to the predicate.
  */
-export async function until(page, predicate, timeoutMs = 10_000) {
+export async function until(page, predicate, timeoutMs = 10_000, arg = undefined) {
   const deadline = Date.now() + timeoutMs;
-  while (!(await page.evaluate(predicate))) {
+  while (!(await page.evaluate(predicate, arg))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${predicate}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

@@ -105,8 +105,22 @@ test("without functional consent the loyalty widget loads nothing", async () => 
   assertClean(log);
 });
 
+/** Latin digits, no grouping: what a number reads as in `text`, whichever digits the locale uses. */
+const plain = (text) => text.replace(/[٠-٩]/g, (d) => String(d.charCodeAt(0) - 0x660)).replace(/[,٬\s]/g, "");
+
+/** Checks out the demo shop's cart through its form, with `coupon` if given. */
+async function checkout(page, lang, { lines, coupon = "" }) {
+  await page.evaluate((cart) => localStorage.setItem("shop.cart", JSON.stringify(cart)), lines);
+  await page.goto(`${env.server.url}/checkout.html?lang=${lang}`);
+  await page.fill("#co-phone", "050 123 4567");
+  await page.fill("#co-address", "12 Al Wasl Road");
+  await page.fill("#co-city", "Jumeirah");
+  await page.fill("#co-coupon", coupon);
+  await page.click("#checkout-form [type=submit]");
+}
+
 for (const lang of ["en", "ar"]) {
-  test(`the demo shop's account page shows a logged-in shopper's points (${lang})`, async () => {
+  test(`the demo shop's loop (${lang}): buy and earn, see the points, redeem a code, spend it once at checkout`, async () => {
     const { page, log, close } = await openPage(env.browser, { viewport: { width: 1280, height: 900 } });
     await page.goto(`${env.server.url}/account.html?lang=${lang}`);
     await until(page, () => import("/dist/index.js").then(({ souk }) => souk.ready()));
@@ -115,13 +129,49 @@ for (const lang of ["en", "ar"]) {
     await page.fill("#login-password", "a-long-password");
     await page.click("#login-form [type=submit]");
     const userId = await page.evaluate(() => JSON.parse(localStorage.getItem("shop.user")).id);
-    await order(userId, `o-demo-${lang}`, 45000);
-    await page.reload();
-    await until(page, () => /450|٤٥٠/.test(document.querySelector("souk-loyalty").shadowRoot?.querySelector("button.l")?.textContent || ""), 15_000);
+    const account = async () => (await env.server.merchant(`/v1/loyalty/customers/${userId}`)).body;
+
+    // Buy: three of a 185.00 product. The shop's backend prices it and earns points.
+    await checkout(page, lang, { lines: [{ id: "p006", qty: 3 }] });
+    await page.waitForSelector("[data-order-points]");
+    const first = await account();
+    const earned = first.history.find((e) => e.kind === "order").points;
+    assert.ok(earned >= 555, `555.00 of goods earn at least 555 points, got ${earned}`);
+    assert.equal(first.balance, earned);
+    assert.match(plain(await page.textContent("[data-order-points]")), new RegExp(String(earned)));
+
+    // See and redeem: the account page's widget shows the balance and gives a code.
+    await page.goto(`${env.server.url}/account.html?lang=${lang}`);
+    await until(page, (n) => (document.querySelector("souk-loyalty").shadowRoot?.querySelector("button.l")?.textContent || "")
+      .replace(/[٠-٩]/g, (d) => String(d.charCodeAt(0) - 0x660)).replace(/[,٬\s]/g, "").includes(n), 15_000, String(earned));
     await page.locator("souk-loyalty button.l").click();
+    await page.locator("souk-loyalty").getByRole("button", { name: lang === "en" ? "Redeem" : "استبدال" }).first().click();
+    const pattern = /[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/;
+    await until(page, (p) => new RegExp(p).test(document.querySelector("souk-loyalty").shadowRoot.textContent), 15_000, pattern.source);
+    const code = (await page.evaluate(() => document.querySelector("souk-loyalty").shadowRoot.textContent)).match(pattern)[0];
+    const redeemed = await account();
+    assert.equal(redeemed.balance, earned - 500, "the first reward costs 500 points");
+
+    // Spend it: 5.00 comes off the next order, and that order earns on what was paid.
+    await checkout(page, lang, { lines: [{ id: "p007", qty: 1 }], coupon: code.toLowerCase() });
+    await page.waitForSelector("[data-order-discount]");
+    assert.match(plain(await page.textContent("[data-order-discount]")), /5\.00|5٫00/);
+    const spent = await account();
+    const second = spent.history.find((e) => e.kind === "order" && e.points !== earned) ?? spent.history[0];
+    assert.equal(spent.balance, earned - 500 + second.points);
+    assert.equal(spent.coupons.find((c) => c.code === code).state, "consumed");
     assert.deepEqual(await axeViolations(page), []);
-    await page.screenshot({ path: join(SHOTS, `account-loyalty-${lang}.png`) });
+    await page.screenshot({ path: join(SHOTS, `checkout-loyalty-${lang}.png`), fullPage: true });
+
+    // Once: the same code on another order is refused, and no order is placed.
+    await checkout(page, lang, { lines: [{ id: "p007", qty: 1 }], coupon: code });
+    await page.waitForSelector("#co-coupon-error:not([hidden])");
+    assert.equal(await page.getAttribute("#co-coupon-error", "data-error-key"), "errCouponUsed");
+    assert.equal(await page.isVisible("[data-order-confirmation]"), false);
+    assert.equal((await account()).balance, spent.balance);
+    assert.deepEqual(await axeViolations(page), []);
     await close();
-    assertClean(log);
+    assert.deepEqual(log.pageErrors, []);
+    assert.ok(log.errors.every((text) => /409/.test(text)), String(log.errors));
   });
 }

@@ -148,6 +148,17 @@
       orderPlaced: "Your order has been placed.",
       orderNumber: "Order number",
       orderEmailNote: "We would normally email a confirmation to {email}. This is a demo, so nothing has been sent and no payment was taken.",
+      rewardCode: "Reward code (optional)",
+      rewardCodeHint: "Spend your points on a reward on your account page, then enter its code here.",
+      rewardLine: "Reward {code}",
+      errCouponUnknown: "This code does not exist. Check it on your account page.",
+      errCouponUsed: "This code has already been used.",
+      errCouponOwner: "This code belongs to another account. Sign in to the account that redeemed it.",
+      errCheckout: "Your order could not be placed. Please try again.",
+      placingOrder: "Placing your order…",
+      pointsEarned: "You earned {points} points with this order. Your balance is now {balance} points.",
+      pointsSeeRewards: "See your rewards",
+      pointsSignIn: "Sign in before you order to earn loyalty points.",
       checkoutEmpty: "Your cart is empty, so there is nothing to check out yet.",
       accountTitle: "Your account",
       signIn: "Sign in",
@@ -298,6 +309,17 @@
       orderPlaced: "تم تسجيل طلبك بنجاح.",
       orderNumber: "رقم الطلب",
       orderEmailNote: "في العادة نرسل تأكيداً إلى {email}. هذا متجر تجريبي، لذلك لم يُرسَل أي بريد ولم يُحصَّل أي مبلغ.",
+      rewardCode: "رمز المكافأة (اختياري)",
+      rewardCodeHint: "استبدل نقاطك بمكافأة من صفحة حسابك، ثم أدخل رمزها هنا.",
+      rewardLine: "المكافأة {code}",
+      errCouponUnknown: "هذا الرمز غير موجود. تحقّق منه في صفحة حسابك.",
+      errCouponUsed: "سبق استخدام هذا الرمز.",
+      errCouponOwner: "هذا الرمز تابع لحساب آخر. سجّل الدخول إلى الحساب الذي استبدله.",
+      errCheckout: "تعذّر إتمام طلبك. يرجى المحاولة مرة أخرى.",
+      placingOrder: "جارٍ إتمام طلبك…",
+      pointsEarned: "ربحت {points} نقطة من هذا الطلب. رصيدك الآن {balance} نقطة.",
+      pointsSeeRewards: "اعرض مكافآتك",
+      pointsSignIn: "سجّل الدخول قبل الطلب لتربح نقاط الولاء.",
       checkoutEmpty: "سلتك فارغة، فلا يوجد ما يمكن إتمام شرائه بعد.",
       accountTitle: "حسابي",
       signIn: "تسجيل الدخول",
@@ -1049,8 +1071,13 @@
           '<span class="summary-qty muted">× ' + esc(formatNumber(l.qty)) + '</span></span><span class="summary-amount">' + esc(formatPrice(l.price * l.qty)) + "</span></li>";
       }).join("") + "</ul>" +
       '<dl class="totals"><div><dt>' + esc(t("subtotal")) + "</dt><dd>" + esc(formatPrice(order.subtotal)) + "</dd></div>" +
+      (order.discount ? '<div data-order-discount><dt>' + esc(t("rewardLine", { code: order.coupon })) + "</dt><dd>" + esc(formatPrice(-order.discount)) + "</dd></div>" : "") +
       "<div><dt>" + esc(t("delivery")) + "</dt><dd>" + esc(order.delivery === 0 ? t("free") : formatPrice(order.delivery)) + "</dd></div>" +
       '<div class="totals-grand"><dt>' + esc(t("total")) + "</dt><dd>" + esc(formatPrice(order.total)) + "</dd></div></dl>" +
+      (order.points
+        ? '<p class="order-points" data-order-points>' + esc(t("pointsEarned", { points: formatNumber(order.points.earned), balance: formatNumber(order.points.balance) })) +
+          ' <a href="/account.html">' + esc(t("pointsSeeRewards")) + "</a></p>"
+        : '<p class="muted">' + esc(t("pointsSignIn")) + "</p>") +
       '<p class="muted">' + esc(t("orderEmailNote", { email: order.email })) + "</p>" +
       '<p><a class="btn btn-primary" href="/category.html">' + esc(t("continueShopping")) + "</a></p></div>";
   }
@@ -1099,27 +1126,105 @@
     return !first;
   }
 
+  // The demo's "session": the signed-in shopper and the userHash their shop's server
+  // would compute (HMAC-SHA256 of the id with the shop's identity secret). A real shop
+  // signs on its server and never ships the secret; Dar Noor has no server, so the
+  // demo signs here with a demo secret that scripts/demo.sh gives souk-server too.
+  var DEMO_IDENTITY_SECRET = "souk_demo_identity_secret";
+  function session() {
+    var user = currentUser();
+    if (!user) return Promise.resolve(null);
+    if (!window.crypto || !crypto.subtle) return Promise.resolve({ userId: user.id });
+    var bytes = function (text) { return new TextEncoder().encode(text); };
+    var key = { name: "HMAC", hash: "SHA-256" };
+    return crypto.subtle.importKey("raw", bytes(DEMO_IDENTITY_SECRET), key, false, ["sign"])
+      .then(function (k) { return crypto.subtle.sign("HMAC", k, bytes(user.id)); })
+      .then(function (mac) {
+        var hex = Array.from(new Uint8Array(mac), function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+        return { userId: user.id, userHash: hex };
+      });
+  }
+
+  // What the shop's backend says about an order: souk-server's demo checkout
+  // (`serve --demo-shop`) prices it from the catalogue, takes a loyalty reward code
+  // off and earns the shopper's points. Without that backend the order stays local.
+  function checkoutOnServer(order, coupon) {
+    return session().then(function (shopper) {
+      var body = {
+        orderId: order.id,
+        deliveryMethod: order.deliveryMethod,
+        lines: order.lines.map(function (l) { return { productId: l.id, quantity: l.qty }; })
+      };
+      if (shopper) { body.userId = shopper.userId; body.userHash = shopper.userHash; }
+      if (coupon) body.coupon = coupon;
+      return window.fetch("/demo/checkout", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    }).then(function (response) {
+      if (response.status === 404 || response.status === 405) return null;
+      return response.json().then(function (answer) {
+        if (!response.ok) throw { status: response.status, coupon: /^(coupon|code):/.test(answer.error || "") };
+        return answer;
+      });
+    }, function () { return null; });
+  }
+
+  function checkoutFailed(form, failure) {
+    var key = "errCheckout";
+    if (failure && failure.coupon) key = { 404: "errCouponUnknown", 409: "errCouponUsed", 403: "errCouponOwner" }[failure.status] || "errCouponUnknown";
+    var target = key === "errCheckout" ? $("[data-checkout-error]") : document.getElementById("co-coupon-error");
+    var input = key === "errCheckout" ? null : $("#co-coupon");
+    if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+    if (target) { target.textContent = t(key); target.setAttribute("data-error-key", key); target.hidden = false; }
+  }
+
+  var placing = false;
   function placeOrder(form) {
-    if (!validateForm(form)) return;
+    if (placing || !validateForm(form)) return;
     var lines = cartLines();
-    // souk's "Frequently bought together" scores what is in this cart.
-    var recs = $("souk-recommendations[surface=cart]");
-    if (recs) recs.setAttribute("cart", lines.map(function (l) { return l.id; }).join(","));
     if (!lines.length) { renderCheckout(); return; }
     var method = deliveryMethod();
     var subtotal = cartSubtotal(lines);
     var delivery = deliveryCost(subtotal, method);
     var fullName = ($("#co-name").value || "").trim();
+    var coupon = ($("#co-coupon") ? $("#co-coupon").value : "").trim().toUpperCase();
     var order = {
       id: makeOrderId(),
       date: new Date().toISOString(),
       lines: lines.map(function (l) { return { id: l.id, sku: byId[l.id].sku, qty: l.qty, price: byId[l.id].price }; }),
       subtotal: subtotal,
+      discount: 0,
       delivery: delivery,
       deliveryMethod: method,
       total: round2(subtotal + delivery),
       currency: "AED"
     };
+    var button = form.querySelector('[type="submit"]');
+    var error = $("[data-checkout-error]");
+    if (error) error.hidden = true;
+    placing = true;
+    if (button) { button.setAttribute("aria-disabled", "true"); button.setAttribute("data-label", button.textContent); button.textContent = t("placingOrder"); }
+    var done = function () {
+      placing = false;
+      if (button) { button.removeAttribute("aria-disabled"); button.textContent = button.getAttribute("data-label"); }
+    };
+    var serverCall = window.fetch ? checkoutOnServer(order, coupon) : Promise.resolve(null);
+    serverCall.then(guard(function (answer) {
+      done();
+      if (answer) {
+        order.subtotal = answer.subtotal / 100;
+        order.discount = answer.discount / 100;
+        order.delivery = answer.shipping / 100;
+        order.total = answer.total / 100;
+        order.coupon = answer.coupon || null;
+        order.points = answer.points || null;
+      }
+      orderPlaced(form, order, fullName);
+    }), guard(function (failure) {
+      done();
+      checkoutFailed(form, failure);
+    }));
+  }
+
+  function orderPlaced(form, order, fullName) {
     var orders = readJSON(KEYS.orders, []);
     if (!Array.isArray(orders)) orders = [];
     orders.unshift(order);
@@ -1413,7 +1518,8 @@
       get lang() { return lang; },
       setLang: guard(setLang),
       cart: guard(function () { return cartLines(); }),
-      product: function (id) { return byId[id] || null; }
+      product: function (id) { return byId[id] || null; },
+      session: session
     };
   } catch (e) { /* ignore */ }
 })();

@@ -22,31 +22,18 @@
     }
   });
   // Who the shopper is can only come from the shop: tell souk at login and logout.
-  // souk's loyalty widget shows a shopper's points only with a userHash: the HMAC of
-  // their id with the shop's identity secret. A real shop computes it on its server
-  // and never ships the secret; Dar Noor has no server, so this demo signs in the
-  // page with a demo secret that scripts/demo.sh gives souk-server too.
-  var DEMO_IDENTITY_SECRET = "souk_demo_identity_secret";
-  function demoUserHash(userId) {
-    var bytes = function (text) { return new TextEncoder().encode(text); };
-    var key = { name: "HMAC", hash: "SHA-256" };
-    return crypto.subtle.importKey("raw", bytes(DEMO_IDENTITY_SECRET), key, false, ["sign"])
-      .then(function (k) { return crypto.subtle.sign("HMAC", k, bytes(userId)); })
-      .then(function (mac) {
-        return Array.from(new Uint8Array(mac), function (b) { return b.toString(16).padStart(2, "0"); }).join("");
-      });
-  }
-  function identify(userId) {
-    var signed = crypto.subtle ? demoUserHash(userId) : Promise.resolve(undefined);
-    signed.then(function (userHash) {
-      withSouk(function (souk) { souk.identify(userId, {}, { userHash: userHash }); });
+  // souk's loyalty widget shows a shopper's points only with their userHash, which
+  // the shop's session gives (shop.js).
+  function identify() {
+    if (!window.shop || !window.shop.session) return;
+    window.shop.session().then(function (shopper) {
+      if (!shopper) return;
+      withSouk(function (souk) { souk.identify(shopper.userId, {}, { userHash: shopper.userHash }); });
     });
   }
-  document.addEventListener("shop:login", function (event) { identify(event.detail.userId); });
+  document.addEventListener("shop:login", identify);
   // A page with the loyalty widget says again who is logged in, for their points.
-  var user = null;
-  try { user = JSON.parse(localStorage.getItem("shop.user")); } catch (e) {}
-  if (user && user.id && document.querySelector("souk-loyalty")) identify(user.id);
+  if (document.querySelector("souk-loyalty")) identify();
   document.addEventListener("shop:logout", function () {
     withSouk(function (souk) { souk.reset(); });
   });
