@@ -83,7 +83,9 @@ pub fn router(
         .route("/v1/orders", merchant(post(orders)))
         .route("/v1/refunds", merchant(post(refunds)))
         .route("/v1/loyalty/adjustments", merchant(post(adjustments)))
+        .route("/v1/loyalty/bonuses", merchant(post(bonuses)))
         .route("/v1/coupons/validate", merchant(post(coupon_validate)))
+        .route("/v1/coupons/release", merchant(post(coupon_release)))
         .route(
             "/v1/loyalty/customers/{user_id}",
             merchant(get(loyalty_customer)),
@@ -406,6 +408,40 @@ async fn adjustments(
     })
     .await?;
     Ok(created_or_ok(posted))
+}
+
+/// `POST /v1/loyalty/bonuses` with the server key: a bonus action's points, once.
+async fn bonuses(
+    State(state): State<AppState>,
+    _: ServerKey,
+    JsonBody(body): JsonBody<{ loyalty::MAX_BODY_BYTES }>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let grant = loyalty::BonusGrant::parse(&body)?;
+    let rules = Arc::clone(&state.rules);
+    let posted = ledger_write(&state.store, move |conn| {
+        loyalty::post_bonus(conn, &rules, &grant, datetime::now_ms())
+    })
+    .await?;
+    Ok(created_or_ok(posted))
+}
+
+/// `POST /v1/coupons/release` `{code}` with the server key: cancels an unused code and
+/// gives its points back, once.
+async fn coupon_release(
+    State(state): State<AppState>,
+    _: ServerKey,
+    JsonBody(body): JsonBody<{ loyalty::MAX_BODY_BYTES }>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let code = crate::fields::Fields::of(&body, "")?
+        .required_str("code", 40)?
+        .trim()
+        .to_ascii_uppercase();
+    let rules = Arc::clone(&state.rules);
+    let released = ledger_write(&state.store, move |conn| {
+        loyalty::release(conn, &rules, &code, datetime::now_ms())
+    })
+    .await?;
+    Ok(created_or_ok(released))
 }
 
 /// `POST /v1/coupons/validate` with the server key: what a code is worth, and with

@@ -617,6 +617,125 @@ pub fn post_adjustment(
     Ok((true, posted(&customer, &entry, false, balance)))
 }
 
+/// `POST /v1/loyalty/bonuses`: a bonus action the shop saw a customer take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BonusGrant {
+    /// Whose points.
+    pub customer: CustomerRef,
+    /// Signup, birthday, review or referral.
+    pub action: Action,
+    /// The review or the referred customer, for the once-each actions.
+    pub bonus_id: Option<String>,
+    /// When it happened; now when not given.
+    pub at_ms: Option<u64>,
+}
+
+impl BonusGrant {
+    /// Reads `{userId | email | phone, action, bonusId?, at?}`; `bonusId` (the review,
+    /// or the customer referred) is required for review and referral.
+    pub fn parse(body: &Value) -> Result<BonusGrant, Invalid> {
+        let f = Fields::of(body, "")?;
+        let customer = CustomerRef::parse(&f)?;
+        let names: Vec<&'static str> = Action::ALL.iter().map(|a| a.name()).collect();
+        let action = Action::parse(f.one_of("action", &names)?)
+            .ok_or_else(|| f.invalid_field("action", "is not a bonus action"))?;
+        let bonus_id = match (f.get("bonusId"), action) {
+            (Some(_), _) => Some(id_field(&f, "bonusId")?.to_owned()),
+            (None, Action::Review | Action::Referral) => return Err(f.invalid_field(
+                "bonusId",
+                format!(
+                    "is required for {}: the review or the referred customer, so each earns once",
+                    action.name()
+                ),
+            )),
+            (None, _) => None,
+        };
+        Ok(BonusGrant {
+            customer,
+            action,
+            bonus_id,
+            at_ms: optional_ms(&f, "at")?,
+        })
+    }
+}
+
+/// Grants `grant`'s bonus points, once: signup once ever, birthday once a calendar
+/// year, review and referral once per `bonusId`. Answers `(created, answer)`.
+pub fn post_bonus(
+    conn: &Connection,
+    rules: &Rules,
+    grant: &BonusGrant,
+    now_ms: u64,
+) -> Outcome<(bool, Value)> {
+    let at_ms = grant.at_ms.unwrap_or(now_ms);
+    let customer = grant.customer.resolve(conn, true, &iso8601(at_ms))?;
+    let mut ledger = Ledger::load(conn, &customer)?;
+    let key = match (grant.action, &grant.bonus_id) {
+        (Action::Birthday, _) => format!("bonus:birthday:{}", souk::core::time::date(at_ms).0),
+        (action, Some(id)) => format!("bonus:{}:{id}", action.name()),
+        (action, None) => format!("bonus:{}", action.name()),
+    };
+    if let Some(entry) = ledger.find(&key) {
+        let balance = ledger.account(rules, now_ms).balance;
+        return Ok((false, posted(&customer, entry, true, balance)));
+    }
+    ledger.expire(conn, rules, now_ms)?;
+    let entry = rules
+        .bonus(ledger.entries(), grant.action, &key, at_ms)
+        .map_err(|e| refused(StatusCode::CONFLICT, format!("action: {e}")))?;
+    ledger.append(conn, entry.clone(), None)?;
+    let balance = ledger.account(rules, now_ms).balance;
+    Ok((true, posted(&customer, &entry, false, balance)))
+}
+
+/// `POST /v1/coupons/release` `{code}`: cancels an unused code and gives its points
+/// back, once. A consumed code is refused (409); a second release answers the first.
+pub fn release(
+    conn: &Connection,
+    rules: &Rules,
+    code: &str,
+    now_ms: u64,
+) -> Outcome<(bool, Value)> {
+    let found: Option<(String, String)> = conn
+        .prepare_cached("SELECT customer, state FROM loyalty_coupons WHERE code = ?1")?
+        .query_row([code], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let Some((customer, state)) = found else {
+        return Err(refused(
+            StatusCode::NOT_FOUND,
+            "code: no loyalty coupon has this code",
+        ));
+    };
+    let mut ledger = Ledger::load(conn, &customer)?;
+    let redemption = ["redemption:", code].concat();
+    let key = ["release:", &redemption].concat();
+    if let Some(entry) = ledger.find(&key) {
+        let balance = ledger.account(rules, now_ms).balance;
+        return Ok((false, posted(&customer, entry, true, balance)));
+    }
+    if state != "issued" {
+        return Err(refused(
+            StatusCode::CONFLICT,
+            "code: this coupon was already used at checkout, so its points stay spent",
+        ));
+    }
+    ledger.expire(conn, rules, now_ms)?;
+    let entry = loyalty::release(ledger.entries(), &redemption, now_ms)
+        .map_err(|e| Failure::Broken(format!("coupon {code}: {e}")))?;
+    ledger.append(conn, entry.clone(), None)?;
+    let balance = ledger.account(rules, now_ms).balance;
+    Ok((true, posted(&customer, &entry, false, balance)))
+}
+
+/// Whether the coupon `code` was released, its points given back.
+fn released(conn: &Connection, customer: &str, code: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM loyalty_ledger WHERE customer = ?1 AND key = ?2")?
+        .exists(rusqlite::params![
+            customer,
+            ["release:redemption:", code].concat()
+        ])
+}
+
 /// The characters of coupon codes: no 0/O or 1/I to misread.
 const CODE_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
@@ -771,8 +890,17 @@ pub fn validate(conn: &Connection, validation: &Validation, now_ms: u64) -> Outc
         .map_err(|e| Failure::Broken(format!("coupon reward is not JSON: {e}")))?;
     let reward = reward_from_json(&reward_value)
         .ok_or_else(|| Failure::Broken("coupon reward cannot be read".to_owned()))?;
+    if state == "issued" && released(conn, &customer, &validation.code)? {
+        state = "released".to_owned();
+    }
     let mut consumed = false;
     if validation.consume {
+        if state == "released" {
+            return Err(refused(
+                StatusCode::CONFLICT,
+                "code: this coupon was cancelled and its points given back",
+            ));
+        }
         if state != "issued" {
             return Err(refused(
                 StatusCode::CONFLICT,
@@ -857,6 +985,13 @@ pub fn account(
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     snapshot.finish()?;
+    let mut coupons = coupons;
+    for coupon in &mut coupons {
+        let release = ["release:redemption:", coupon["code"].as_str().unwrap_or("")].concat();
+        if coupon["state"] == "issued" && ledger.find(&release).is_some() {
+            coupon["state"] = json!("released");
+        }
+    }
 
     let history: Vec<Value> = ledger
         .entries()

@@ -600,3 +600,100 @@ fn points_lapse_after_a_year_without_activity_before_anything_is_appended() {
         ]
     );
 }
+
+#[test]
+fn bonuses_are_granted_once_per_signup_birthday_year_review_and_referral() {
+    let site = Site::new();
+    let server = start(&site);
+    let bonus = |body: Value| merchant(&server, "/v1/loyalty/bonuses", &body);
+    let signup = json!({ "userId": "rana", "action": "signup" });
+    assert_eq!(bonus(signup.clone()).json()["balance"], 100);
+    let again = bonus(signup);
+    assert_eq!(again.status, 200, "a resend is harmless");
+    assert_eq!(again.json()["duplicate"], true);
+
+    let birthday = |at: &str| json!({ "userId": "rana", "action": "birthday", "at": at });
+    assert_eq!(bonus(birthday("2026-03-01T09:00:00Z")).status, 201);
+    assert_eq!(
+        bonus(birthday("2026-03-01T18:00:00Z")).status,
+        200,
+        "the same year's birthday"
+    );
+    assert_eq!(
+        bonus(birthday("2027-03-01T09:00:00Z")).status,
+        201,
+        "next year's"
+    );
+
+    let review = |id: &str| json!({ "userId": "rana", "action": "review", "bonusId": id });
+    assert_eq!(bonus(review("r-1")).status, 201);
+    assert_eq!(bonus(review("r-1")).status, 200);
+    assert_eq!(
+        bonus(review("r-2")).json()["balance"],
+        100 + 200 + 200 + 20 + 20
+    );
+
+    let refused = bonus(json!({ "userId": "rana", "action": "review" })).error(400);
+    assert!(refused.starts_with("bonusId:"), "{refused}");
+    let refused = bonus(json!({ "userId": "rana", "action": "tweet" })).error(400);
+    assert!(
+        refused.starts_with("action:") && refused.contains("signup"),
+        "{refused}"
+    );
+    let bare = server.post_json(
+        "/v1/loyalty/bonuses",
+        &json!({ "userId": "rana", "action": "signup" }),
+    );
+    assert_eq!(bare.status, 401, "the server key is required");
+}
+
+#[test]
+fn a_released_code_gives_its_points_back_once_and_is_then_refused_at_checkout() {
+    let site = Site::new();
+    let server = start(&site);
+    post_order(&server, &order("o-1", "omar", 120_000));
+    let code = |reply: Reply| reply.json()["code"].as_str().unwrap().to_owned();
+    let unused = code(redeem(&server, "omar", &hash("omar"), "five-off"));
+    let used = code(redeem(&server, "omar", &hash("omar"), "five-off"));
+    assert_eq!(view(&server, "omar")["balance"], 200);
+    let consume = json!({ "code": used, "orderId": "o-2", "consume": true });
+    assert_eq!(
+        merchant(&server, "/v1/coupons/validate", &consume).status,
+        200
+    );
+
+    let release = |code: &str| merchant(&server, "/v1/coupons/release", &json!({ "code": code }));
+    let first = release(&unused.to_lowercase());
+    assert_eq!(first.status, 201);
+    assert_eq!(first.json()["balance"], 700);
+    assert_eq!(
+        release(&unused).json()["duplicate"],
+        true,
+        "a resend gives nothing twice"
+    );
+    assert_eq!(view(&server, "omar")["balance"], 700);
+    let refused = release(&used).error(409);
+    assert!(refused.contains("already used"), "{refused}");
+    release("NOPE-NOPE-NOPE").error(404);
+
+    let check = merchant(&server, "/v1/coupons/validate", &json!({ "code": unused }));
+    assert_eq!(check.json()["state"], "released");
+    assert_eq!(check.json()["valid"], false);
+    let consume = json!({ "code": unused, "orderId": "o-3", "consume": true });
+    let refused = merchant(&server, "/v1/coupons/validate", &consume).error(409);
+    assert!(refused.contains("cancelled"), "{refused}");
+    let coupons = merchant_get(&server, "/v1/loyalty/customers/omar").json()["coupons"].clone();
+    let state = |code: &str| {
+        coupons
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == code)
+            .unwrap()["state"]
+            .clone()
+    };
+    assert_eq!(
+        (state(&unused), state(&used)),
+        (json!("released"), json!("consumed"))
+    );
+}
