@@ -192,6 +192,13 @@ pub struct EvalArgs {
     /// 0 for none.
     #[arg(long)]
     pub max_per_category: Option<usize>,
+    /// EASE's L2 penalty λ.
+    #[arg(long, default_value_t = 500.0)]
+    pub ease_lambda: f64,
+    /// Skip EASE, whose inversion grows with the cube of the products, above this
+    /// many products.
+    #[arg(long, default_value_t = 5000)]
+    pub ease_max_products: usize,
     /// Skip the `implicit` baseline (no Python needed).
     #[arg(long)]
     pub no_implicit: bool,

@@ -28,6 +28,8 @@
 //! - *popularity*: the products in the most training invoices;
 //! - *item-kNN (raw counts)*: a candidate scores the number of customers who bought
 //!   it with each product of the history or cart, summed, with no normalisation;
+//! - *EASE*: the closed-form linear item-item model ([`ease`]), λ = `--ease-lambda`,
+//!   scored like item-kNN (summed weights from the history or cart);
 //! - *souk*: the model file `build-model` writes, scored by the plugin's own code
 //!   with the shop's default rules (at most 3 of 10 from one category);
 //! - *implicit ALS / BPR*: `bench/implicit_eval.py` on the same split, in a
@@ -36,6 +38,7 @@
 //! Every list falls back to popularity when a method runs out of candidates, and
 //! all of them are scored by the same [`metrics`] code.
 
+pub mod ease;
 pub mod metrics;
 pub mod retail;
 
@@ -528,6 +531,40 @@ async fn evaluate(
     }
     drop(co);
     rows.push(row);
+
+    // (b') EASE, dense: skipped above --ease-max-products.
+    if n_items <= args.ease_max_products {
+        let clock = Instant::now();
+        let ease = ease::Ease::fit(n_items, &training.items, args.ease_lambda);
+        let mut row = Row {
+            method: format!("EASE (λ={})", args.ease_lambda),
+            build: clock.elapsed(),
+            for_you: Tally::default(),
+            cart: Tally::default(),
+        };
+        eprintln!("eval: EASE fitted [{:.1}s]", row.build.as_secs_f64());
+        for case in &for_you {
+            let had = history(case.person);
+            let scores = ease.scores(had.iter().copied());
+            row.for_you.add(
+                &top_n(&scores, &by_popularity, &rank, &had, N),
+                &case.targets,
+                N,
+            );
+        }
+        for case in &carts {
+            let excluded = case.cart.iter().copied().collect();
+            let scores = ease.scores(case.cart.iter().copied());
+            row.cart.add(
+                &top_n(&scores, &by_popularity, &rank, &excluded, N),
+                &[case.hidden],
+                N,
+            );
+        }
+        rows.push(row);
+    } else {
+        eprintln!("eval: EASE skipped: {n_items} products is above --ease-max-products");
+    }
 
     // (c) souk: the model file and the plugin's scorer.
     let rules = Rules {

@@ -56,7 +56,7 @@ fn eval_prints_the_comparison_table() {
     );
     assert!(table
         .contains("| method | task | cases | hit-rate@10 | NDCG@10 | MRR@10 | coverage | build |"));
-    for method in ["popularity", "item-kNN (raw counts)", "souk (K=20"] {
+    for method in ["popularity", "item-kNN (raw counts)", "EASE (λ=500)", "souk (K=20"] {
         for task in ["picked for you", "with the cart"] {
             let row = cells(&table, method, task);
             assert_eq!(row.len(), 8, "{row:?}");
