@@ -6,10 +6,12 @@
 
 pub mod capture;
 pub mod cart;
+pub mod chat;
 pub mod config;
 pub mod consent;
 pub mod delivery;
 pub mod event;
+pub mod faq;
 pub mod i18n;
 pub mod json;
 pub mod loyalty;
