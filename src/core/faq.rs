@@ -50,8 +50,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::chat::{parse_json, Json, JsonError};
 use super::i18n::Lang;
+use super::json::{self, Json, JsonError};
 
 /// Lowest score that answers automatically: the share of the message's weight the
 /// entry holds. A word in one of its questions beside an unknown word scores 0.4,
@@ -139,7 +139,7 @@ struct Raw {
 impl Faq {
     /// Reads a FAQ file (see the module's docs for the format).
     pub fn from_json(text: &str) -> Result<Faq, FaqError> {
-        let root = parse_json(text)?;
+        let root = json::parse(text)?;
         let Some(Json::List(items)) = root.get("entries") else {
             return Err(FaqError::NoEntries);
         };
@@ -935,7 +935,7 @@ mod tests {
 
     /// (language, message, expected entry id) of each case in a test set.
     fn cases(file: &str) -> Vec<(String, String, Option<String>)> {
-        let Some(Json::List(cases)) = parse_json(file).unwrap().get("cases").cloned() else {
+        let Some(Json::List(cases)) = json::parse(file).unwrap().get("cases").cloned() else {
             panic!("a test set is {{\"cases\": [...]}}");
         };
         cases
@@ -1006,7 +1006,7 @@ mod tests {
 
     #[test]
     fn the_test_sets_do_not_repeat_the_faq() {
-        let Some(Json::List(entries)) = parse_json(FAQ).unwrap().get("entries").cloned() else {
+        let Some(Json::List(entries)) = json::parse(FAQ).unwrap().get("entries").cloned() else {
             panic!("no entries");
         };
         let questions: Vec<String> = entries
