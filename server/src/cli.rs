@@ -40,6 +40,8 @@ pub enum Command {
     /// Measure recommendation quality on a shop's invoice lines (the UCI Online
     /// Retail layout) against popularity, item-kNN and the `implicit` library.
     Eval(EvalArgs),
+    /// Manage the chat agents who sign in to the console at /agent.
+    Agent(crate::chat::AgentArgs),
 }
 
 /// Options of `souk-server serve`.
@@ -87,6 +89,16 @@ pub struct ServeArgs {
     /// Only for the demo: it lets pages place orders.
     #[arg(long)]
     pub demo_shop: bool,
+    /// The shop's FAQ, a JSON file of questions and answers in en and ar (format in
+    /// `src/core/faq.rs`): a shopper's chat message that clearly asks one of them is
+    /// answered at once, marked automatic. Without it, people answer everything.
+    #[arg(long, value_name = "FILE", env = "SOUK_FAQ")]
+    pub faq: Option<PathBuf>,
+    /// The chat team's business hours, such as `sun-thu 09:00-18:00 +04:00` (rules
+    /// separated by `;`, then the UTC offset); `GET /v1/chat/status` tells shoppers
+    /// when the team is back. Without it the chat is always open.
+    #[arg(long, value_name = "HOURS", env = "SOUK_CHAT_HOURS", value_parser = crate::chat::hours::parse)]
+    pub chat_hours: Option<crate::chat::Hours>,
     /// Directory of the demo storefront, served at `/`.
     #[arg(long, default_value = "www")]
     pub www: PathBuf,
@@ -154,6 +166,20 @@ pub struct BuildModelArgs {
     /// The age, in days, at which an event counts half as much as a new one.
     #[arg(long, default_value_t = model::DEFAULT_HALF_LIFE_DAYS, value_parser = parse_half_life)]
     pub half_life_days: f64,
+    /// What makes the neighbour lists: EASE, item-kNN, or auto (EASE up to
+    /// 15,000 products with signal, item-kNN above).
+    #[arg(long, value_enum, default_value_t = model::Algorithm::Auto)]
+    pub algorithm: model::Algorithm,
+    /// EASE's L2 penalty λ, on the scale of the damped event weights.
+    #[arg(long, default_value_t = model::DEFAULT_LAMBDA, value_parser = parse_lambda)]
+    pub lambda: f64,
+}
+
+fn parse_lambda(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(lambda) if lambda.is_finite() && lambda > 0.0 => Ok(lambda),
+        _ => Err(format!("{text:?} is not a number above 0, such as 50")),
+    }
 }
 
 fn parse_half_life(text: &str) -> Result<f64, String> {
@@ -192,11 +218,18 @@ pub struct EvalArgs {
     /// 0 for none.
     #[arg(long)]
     pub max_per_category: Option<usize>,
-    /// EASE's L2 penalty λ.
-    #[arg(long, default_value_t = 500.0)]
+    /// What makes souk's neighbour lists, as `build-model --algorithm`; a list
+    /// such as `ease,knn` gives a souk row for each.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "auto")]
+    pub algorithm: Vec<model::Algorithm>,
+    /// souk's EASE penalty, as `build-model --lambda` (on the damped event weights).
+    #[arg(long, default_value_t = model::DEFAULT_LAMBDA, value_parser = parse_lambda)]
+    pub lambda: f64,
+    /// The dense EASE yardstick's L2 penalty λ (on invoice counts).
+    #[arg(long, default_value_t = 100.0)]
     pub ease_lambda: f64,
-    /// Skip EASE, whose inversion grows with the cube of the products, above this
-    /// many products.
+    /// Skip the dense EASE yardstick, whose inversion grows with the cube of the
+    /// products, above this many products.
     #[arg(long, default_value_t = 5000)]
     pub ease_max_products: usize,
     /// Skip the `implicit` baseline (no Python needed).
@@ -227,6 +260,7 @@ impl Cli {
             Command::ImportPos(args) => pos::run(&args).await,
             Command::BuildModel(args) => model::run(&args),
             Command::Eval(args) => eval::run(&args).await,
+            Command::Agent(args) => crate::chat::agents::run(args).await,
         }
     }
 }

@@ -31,7 +31,8 @@
 //! - *EASE*: the closed-form linear item-item model ([`ease`]), λ = `--ease-lambda`,
 //!   scored like item-kNN (summed weights from the history or cart);
 //! - *souk*: the model file `build-model` writes, scored by the plugin's own code
-//!   with the shop's default rules (at most 3 of 10 from one category);
+//!   with the shop's default rules (at most 3 of 10 from one category), a row per
+//!   `--algorithm` (EASE with `--lambda`, or item-kNN; `auto` as `serve` builds);
 //! - *implicit ALS / BPR*: `bench/implicit_eval.py` on the same split, in a
 //!   Python venv under `target/implicit-venv` (created on first use).
 //!
@@ -49,7 +50,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use souk::core::event::{Properties, Value as CoreValue};
 use souk::core::model::{Model, ModelError};
 use souk::core::profile::Profile;
 use souk::core::recommend::{self, Rules};
@@ -144,22 +144,6 @@ fn day_ms(option: &'static str, text: &str) -> Result<u64, EvalError> {
     })
 }
 
-/// JSON as the core's property value.
-fn core_value(value: &Value) -> CoreValue {
-    match value {
-        Value::Null => CoreValue::Null,
-        Value::Bool(b) => CoreValue::Bool(*b),
-        Value::Number(n) => CoreValue::Number(n.as_f64().unwrap_or_default()),
-        Value::String(s) => CoreValue::Text(s.clone()),
-        Value::Array(list) => CoreValue::List(list.iter().map(core_value).collect()),
-        Value::Object(map) => CoreValue::Object(Properties(
-            map.iter()
-                .map(|(k, v)| (k.clone(), core_value(v)))
-                .collect(),
-        )),
-    }
-}
-
 /// FNV-1a of `text`: a fixed, platform-independent choice of the hidden item.
 fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
@@ -245,10 +229,7 @@ fn read_training(
             training.items.push(Vec::new());
             training.profiles.push(Profile::new());
         }
-        let properties = match core_value(&body["properties"]) {
-            CoreValue::Object(properties) => properties,
-            _ => Properties::default(),
-        };
+        let properties = ingest::properties(&body);
         if let Some(profile) = training.profiles.last_mut() {
             profile.observe("Order Completed", &properties, at_ms);
         }
@@ -387,19 +368,25 @@ async fn evaluate(
         .collect();
     let n_items = catalogue.len();
 
-    // souk: the model as build-model makes it, as of the cut-off.
-    let options = model::Options {
-        k: args.k,
-        half_life_days: args.half_life_days,
-        shrink: args.shrink,
-        now_ms: cutoff_ms,
-    };
-    let clock = Instant::now();
-    let built = model::build(&conn, &options, &mut |line| {
-        eprintln!("eval: build-model: {line}")
-    })?;
-    let souk_model = Model::decode(&built.bytes).map_err(EvalError::from)?;
-    let souk_build = clock.elapsed();
+    // souk: the model as build-model makes it, as of the cut-off, once per
+    // --algorithm.
+    let mut souk_models = Vec::new();
+    for &algorithm in &args.algorithm {
+        let options = model::Options {
+            algorithm,
+            lambda: args.lambda,
+            k: args.k,
+            half_life_days: args.half_life_days,
+            shrink: args.shrink,
+            now_ms: cutoff_ms,
+        };
+        let clock = Instant::now();
+        let built = model::build(&conn, &options, &mut |line| {
+            eprintln!("eval: build-model: {line}")
+        })?;
+        let souk_model = Model::decode(&built.bytes).map_err(EvalError::from)?;
+        souk_models.push((built.algorithm, souk_model, clock.elapsed()));
+    }
 
     let training = read_training(&conn, &index).map_err(store::Error::from)?;
     let row_of: HashMap<&str, usize> = training
@@ -573,39 +560,47 @@ async fn evaluate(
             .unwrap_or(recommend::DEFAULT_MAX_PER_CATEGORY),
         ..Rules::default()
     };
-    let mut row = Row {
-        method: format!(
-            "souk (K={}, half-life {}d, shrink {})",
-            args.k, args.half_life_days, args.shrink
-        ),
-        build: souk_build,
-        for_you: Tally::default(),
-        cart: Tally::default(),
-    };
     let ids = |items: &mut dyn Iterator<Item = u32>| -> Vec<&str> {
         items.map(|i| catalogue[i as usize].id.as_str()).collect()
     };
-    for case in &for_you {
-        let had = history(case.person);
-        let exclude = ids(&mut had.iter().copied());
-        let picks = recommend::for_you(
-            &souk_model,
-            &training.profiles[case.person],
-            case.at_ms,
-            &exclude,
-            N,
-            &rules,
-        );
-        let top: Vec<u32> = picks.iter().map(|p| p.product).collect();
-        row.for_you.add(&top, &case.targets, N);
+    for (algorithm, souk_model, souk_build) in &souk_models {
+        let setting = match algorithm {
+            model::Algorithm::Ease => format!("λ={}", args.lambda),
+            _ => format!("shrink {}", args.shrink),
+        };
+        let mut row = Row {
+            method: format!(
+                "souk {} (K={}, half-life {}d, {setting})",
+                algorithm.name(),
+                args.k,
+                args.half_life_days
+            ),
+            build: *souk_build,
+            for_you: Tally::default(),
+            cart: Tally::default(),
+        };
+        for case in &for_you {
+            let had = history(case.person);
+            let exclude = ids(&mut had.iter().copied());
+            let picks = recommend::for_you(
+                souk_model,
+                &training.profiles[case.person],
+                case.at_ms,
+                &exclude,
+                N,
+                &rules,
+            );
+            let top: Vec<u32> = picks.iter().map(|p| p.product).collect();
+            row.for_you.add(&top, &case.targets, N);
+        }
+        for case in &carts {
+            let cart = ids(&mut case.cart.iter().copied());
+            let picks = recommend::with_cart(souk_model, &cart, &[], N, &rules);
+            let top: Vec<u32> = picks.iter().map(|p| p.product).collect();
+            row.cart.add(&top, &[case.hidden], N);
+        }
+        rows.push(row);
     }
-    for case in &carts {
-        let cart = ids(&mut case.cart.iter().copied());
-        let picks = recommend::with_cart(&souk_model, &cart, &[], N, &rules);
-        let top: Vec<u32> = picks.iter().map(|p| p.product).collect();
-        row.cart.add(&top, &[case.hidden], N);
-    }
-    rows.push(row);
 
     // (d) implicit, on the same split.
     if args.no_implicit {

@@ -47,6 +47,8 @@ pub struct AppState {
     pub rules: Arc<Rules>,
     /// The recommendation model `GET /v1/model` serves.
     pub model: crate::model::Latest,
+    /// The live chat's events, business hours and rate limits.
+    pub chat: crate::chat::Chat,
 }
 
 impl FromRef<AppState> for Arc<Store> {
@@ -93,6 +95,7 @@ pub fn router(
     if demo_shop {
         api = api.route("/demo/checkout", post(crate::demo::checkout));
     }
+    api = api.merge(crate::chat::routes(&origins));
     for &kind in ingest::TYPES {
         let call = post(move |store, auth, body| single(kind, store, auth, body));
         api = api.route(&format!("/v1/{kind}"), browser(call));
@@ -114,7 +117,7 @@ pub fn router(
 /// An endpoint that the plugin calls from the shop's pages: CORS for `origins` (the
 /// write key is public, and the shopper endpoints check a userHash), and a body that
 /// may be gzip.
-fn browser_route(
+pub(crate) fn browser_route(
     route: MethodRouter<AppState>,
     origins: &AllowedOrigins,
 ) -> MethodRouter<AppState> {
@@ -318,7 +321,7 @@ async fn profile(
 }
 
 /// A known `/v1` path called with a method it does not take; axum adds `Allow`.
-async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+pub(crate) async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         format!(

@@ -10,6 +10,7 @@
 
 use rusqlite::Connection;
 use serde_json::{json, Value};
+use souk::core::event::{Properties, Value as CoreValue};
 
 use crate::fields::{quote, Fields, Invalid};
 use crate::identity::{self, Clues};
@@ -235,6 +236,29 @@ pub struct Stored {
 
 /// Inserts `events`, skipping the `messageId`s already stored, and adds what each new
 /// one says about who sent it to the identity graph. Run it in one
+/// A stored message's `properties`, as the core reads them (empty if they are not
+/// an object), for the core's rules (profile, cart) to run on stored events.
+pub fn properties(message: &Value) -> Properties {
+    match core_value(&message["properties"]) {
+        CoreValue::Object(properties) => properties,
+        _ => Properties::default(),
+    }
+}
+
+fn core_value(value: &Value) -> CoreValue {
+    match value {
+        Value::Null => CoreValue::Null,
+        Value::Bool(b) => CoreValue::Bool(*b),
+        Value::Number(n) => CoreValue::Number(n.as_f64().unwrap_or_default()),
+        Value::String(s) => CoreValue::Text(s.clone()),
+        Value::Array(list) => CoreValue::List(list.iter().map(core_value).collect()),
+        Value::Object(map) => CoreValue::Object(Properties(
+            map.iter()
+                .map(|(k, v)| (k.clone(), core_value(v)))
+                .collect(),
+        )),
+    }
+}
 /// [`Store::write`](crate::store::Store::write) job so the batch commits as a whole.
 pub fn insert(conn: &Connection, events: &[Event], received_at: &str) -> rusqlite::Result<Stored> {
     let mut statement = conn.prepare_cached(

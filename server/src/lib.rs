@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 pub mod auth;
 pub mod body;
 pub mod catalog;
+pub mod chat;
 pub mod cli;
 pub mod consent;
 pub mod cors;
@@ -49,6 +50,12 @@ pub enum Error {
     /// An evaluation could not run.
     #[error(transparent)]
     Eval(#[from] eval::EvalError),
+    /// The FAQ file was refused.
+    #[error(transparent)]
+    Faq(#[from] chat::FaqFileError),
+    /// An agent account could not be added.
+    #[error(transparent)]
+    Agent(#[from] chat::AgentError),
     /// Something else already listens on the address.
     #[error("cannot listen on {addr}: the address is already in use (is another souk-server running? choose another --addr)")]
     AddrInUse {

@@ -641,13 +641,15 @@ impl BonusGrant {
             .ok_or_else(|| f.invalid_field("action", "is not a bonus action"))?;
         let bonus_id = match (f.get("bonusId"), action) {
             (Some(_), _) => Some(id_field(&f, "bonusId")?.to_owned()),
-            (None, Action::Review | Action::Referral) => return Err(f.invalid_field(
-                "bonusId",
-                format!(
+            (None, Action::Review | Action::Referral) => {
+                return Err(f.invalid_field(
+                    "bonusId",
+                    format!(
                     "is required for {}: the review or the referred customer, so each earns once",
                     action.name()
                 ),
-            )),
+                ))
+            }
             (None, _) => None,
         };
         Ok(BonusGrant {

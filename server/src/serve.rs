@@ -85,25 +85,34 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
     )
     .with_identity_secret(args.identity_secret);
     let origins = AllowedOrigins::new(args.allow_origins);
+    let mut chat = crate::chat::Chat::new(args.chat_hours.clone());
+    if let Some(file) = &args.faq {
+        let faq = crate::chat::load_faq(file)?;
+        info!(file = %file.display(), entries = faq.len(), "FAQ loaded: clear questions are answered at once");
+        chat = chat.with_answerer(Arc::new(faq));
+    }
+    if let Some(hours) = &args.chat_hours {
+        info!(%hours, "chat business hours set");
+    }
     let state = http::AppState {
         store: Arc::clone(&store),
         keys: Arc::new(keys),
         rules: Arc::new(rules),
         model,
+        chat: chat.clone(),
     };
-    let app = http::router(
-        state,
-        origins,
-        args.demo_shop,
-        &args.www,
-        &args.dist,
-    );
+    let app = http::router(state, origins, args.demo_shop, &args.www, &args.dist);
 
     {
         // Scripts read this line for the port; a closed stdout must not stop the server.
         let mut stdout = io::stdout().lock();
         let _ = writeln!(stdout, "listening on http://{addr}").and_then(|()| stdout.flush());
     }
+    // Open chat streams never end by themselves: end them once the signal comes.
+    let shutdown = async move {
+        shutdown.await;
+        chat.close();
+    };
     serve_until(listener, app, shutdown).await?;
 
     // Connection tasks drop their handles on the store a moment after serving ends;
@@ -136,6 +145,8 @@ async fn serve_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let (stopping, stopped) = oneshot::channel();
+    // The peer address feeds the chat's per-address rate limit.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = stopping.send(());

@@ -38,12 +38,14 @@ pub(crate) fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0004_loyalty.sql")),
         // The imported catalogue, which build-model reads.
         M::up(include_str!("../migrations/0005_catalog.sql")),
+        // Live chat: agents, their sessions, conversations and messages.
+        M::up(include_str!("../migrations/0006_chat.sql")),
     ])
 }
 
 /// The schema version this build of souk-server brings a database to: the number of
 /// [`migrations`].
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// How many read-only connections serve [`Store::read`].
 const READERS: usize = 4;

@@ -41,7 +41,8 @@ fn cells<'a>(table: &'a str, method: &str, task: &str) -> Vec<&'a str> {
 
 #[test]
 fn eval_prints_the_comparison_table() {
-    let (ok, table, log) = eval(&["--cutoff", "2011-02-01"]);
+    // auto is EASE on eight products; knn forces item-kNN for a second souk row.
+    let (ok, table, log) = eval(&["--cutoff", "2011-02-01", "--algorithm", "auto,knn"]);
     assert!(ok, "{log}");
     assert!(
         log.contains("1 of cancellation or adjustment invoices"),
@@ -56,7 +57,17 @@ fn eval_prints_the_comparison_table() {
     );
     assert!(table
         .contains("| method | task | cases | hit-rate@10 | NDCG@10 | MRR@10 | coverage | build |"));
-    for method in ["popularity", "item-kNN (raw counts)", "EASE (λ=500)", "souk (K=20"] {
+    assert!(
+        log.contains("similarities: 8 of 8 products have neighbours (EASE, k = 20)"),
+        "{log}"
+    );
+    for method in [
+        "popularity",
+        "item-kNN (raw counts)",
+        "EASE (λ=100)",
+        "souk EASE (K=20, half-life 30d, λ=50)",
+        "souk item-kNN (K=20, half-life 30d, shrink 5)",
+    ] {
         for task in ["picked for you", "with the cart"] {
             let row = cells(&table, method, task);
             assert_eq!(row.len(), 8, "{row:?}");
@@ -67,15 +78,17 @@ fn eval_prints_the_comparison_table() {
             }
         }
     }
-    // Eight products: every hidden cart item is somewhere in a top 10.
-    assert_eq!(cells(&table, "souk", "with the cart")[3], "1.0000");
-    // souk ranks the hidden tea thing above the candles; popularity cannot know.
     let mrr = |method| {
         cells(&table, method, "with the cart")[5]
             .parse::<f64>()
             .unwrap()
     };
-    assert!(mrr("souk") > mrr("popularity"), "{table}");
+    for souk in ["souk EASE", "souk item-kNN"] {
+        // Eight products: every hidden cart item is somewhere in a top 10.
+        assert_eq!(cells(&table, souk, "with the cart")[3], "1.0000");
+        // souk ranks the hidden tea thing above the candles; popularity cannot know.
+        assert!(mrr(souk) > mrr("popularity"), "{table}");
+    }
 }
 
 #[test]

@@ -297,6 +297,54 @@ fn the_model_carries_the_catalogue_and_what_shoppers_did_together() {
 }
 
 #[test]
+fn build_model_takes_the_algorithm_and_each_writes_a_model_the_core_decodes() {
+    let site = Site::new();
+    let catalog = demo_catalog();
+    let server = serve_with(&site, &["--catalog", catalog.to_str().unwrap()]);
+    model_when(&server, |_| true);
+    post_events(&server, shoppers());
+    let (status, stderr) = server.stop(libc::SIGTERM);
+    assert!(status.success(), "{stderr}");
+
+    // Four products have signal, so auto is EASE.
+    for (algorithm, name) in [("ease", "EASE"), ("knn", "item-kNN"), ("auto", "EASE")] {
+        let out = site.dir.path().join(format!("model-{algorithm}.bin"));
+        let (status, stderr) = build_model(&site, &out, &["--algorithm", algorithm, "--k", "3"]);
+        assert!(status.success(), "{stderr}");
+        assert!(
+            stderr.contains(&format!("64 products have neighbours ({name}, k = 3)")),
+            "{stderr}"
+        );
+        assert_eq!(
+            stderr.contains("EASE: the 4 × 4 matrix of the products with signal, λ = 50"),
+            name == "EASE",
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("with neighbours by {name}")),
+            "{stderr}"
+        );
+        let model = Model::decode(&std::fs::read(&out).unwrap()).unwrap();
+        assert_eq!(model.k(), 3);
+        assert!((0..model.len() as u32).all(|i| model.neighbours(i).len() <= 3));
+        assert_catalogue(&model);
+        assert_recommends(&model);
+    }
+
+    let out = site.dir.path().join("model.bin");
+    let (status, stderr) = build_model(&site, &out, &["--algorithm", "als"]);
+    assert!(!status.success());
+    assert!(
+        stderr.contains("[possible values: auto, ease, knn]"),
+        "{stderr}"
+    );
+    let (status, stderr) = build_model(&site, &out, &["--lambda", "0"]);
+    assert!(!status.success());
+    assert!(stderr.contains("is not a number above 0"), "{stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
 fn model_every_rebuilds_in_the_background() {
     let site = Site::new();
     let catalog = demo_catalog();

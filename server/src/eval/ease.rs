@@ -2,8 +2,13 @@
 //! item-item model, as a yardstick for souk's item-kNN: `B = I − P·diag(1/P_jj)`
 //! with `P = (XᵀX + λI)⁻¹` over who bought what, and the diagonal of `B` zero.
 //!
-//! It needs a dense products² matrix and a products³ inversion, so it is measured
-//! here and not shipped: the model file holds each product's top-K neighbours.
+//! It is dense: a products² matrix and a products³ inversion (by `faer`, 1.2 s for
+//! 3,900 products on 2 cores). This one scores with every weight, on invoice
+//! counts; `build-model` ships EASE too, cut to each product's top K on the model's
+//! decayed weights ([`model::ease`](crate::model::ease)).
+
+use faer::linalg::solvers::DenseSolveCore;
+use faer::{Mat, Side};
 
 /// The item-item weights, dense, row `i` the weights from product `i`.
 pub struct Ease {
@@ -51,35 +56,21 @@ impl Ease {
     }
 }
 
-/// The inverse of the symmetric positive definite `n`×`n` matrix `a` (row-major), by
-/// Gauss–Jordan elimination without pivoting, which is stable for such matrices.
-fn invert_spd(n: usize, mut a: Vec<f64>) -> Vec<f64> {
-    let mut inv = vec![0f64; n * n];
+/// The inverse of the symmetric positive definite `n`×`n` matrix `a` (row-major),
+/// by `faer`'s Cholesky factorisation on all cores.
+fn invert_spd(n: usize, a: Vec<f64>) -> Vec<f64> {
+    let matrix = Mat::from_fn(n, n, |i, j| a[i * n + j]);
+    drop(a);
+    let inverse = matrix
+        .llt(Side::Lower)
+        .expect("XᵀX + λI with λ > 0 is positive definite")
+        .inverse();
+    drop(matrix);
+    let mut out = vec![0f64; n * n];
     for i in 0..n {
-        inv[i * n + i] = 1.0;
+        out[i * n..(i + 1) * n].copy_from_slice(inverse.col_as_slice(i));
     }
-    for k in 0..n {
-        let pivot = a[k * n + k];
-        for j in 0..n {
-            a[k * n + j] /= pivot;
-            inv[k * n + j] /= pivot;
-        }
-        let (row_a, row_inv) = (
-            a[k * n..(k + 1) * n].to_vec(),
-            inv[k * n..(k + 1) * n].to_vec(),
-        );
-        for i in 0..n {
-            let factor = a[i * n + k];
-            if i == k || factor == 0.0 {
-                continue;
-            }
-            for j in 0..n {
-                a[i * n + j] -= factor * row_a[j];
-                inv[i * n + j] -= factor * row_inv[j];
-            }
-        }
-    }
-    inv
+    out
 }
 
 #[cfg(test)]
