@@ -14,10 +14,11 @@ mkdirSync("dist");
 // The features rustc enables by default for wasm32; wasm-opt must be told about them.
 const features = ["bulk-memory", "mutable-globals", "multivalue", "nontrapping-float-to-int",
   "reference-types", "sign-ext"].map((f) => `--enable-${f}`);
-// Two wasm modules: the plugin's main one (souk), and the recommendation scorer
-// (souk-recommend), loaded only beside the recommendations widget. One cargo run
-// each, so the scorer's build of the core leaves out the main module's glue.
-for (const [crate, name] of [["souk", "souk"], ["souk-recommend", "souk_recommend"]]) {
+// Three wasm modules: the plugin's main one (souk), the recommendation scorer
+// (souk-recommend), loaded only beside the recommendations widget, and the chat
+// client (souk-chat), loaded when the shopper opens the chat. One cargo run each, so
+// the others' builds of the core leave out the main module's glue.
+for (const [crate, name] of [["souk", "souk"], ["souk-recommend", "souk_recommend"], ["souk-chat", "souk_chat"]]) {
   run("cargo", ["build", "--lib", "-p", crate, "--profile", "wasm", "--target", "wasm32-unknown-unknown"]);
   run("wasm-bindgen", [
     "--target", "web", "--out-dir", "target/wasm-bindgen", "--out-name", name,
@@ -39,7 +40,7 @@ await Promise.all([
   build({
     ...common, entryPoints: ["src/js/index.js"], outfile: "dist/index.js", bundle: true,
     format: "esm",
-    external: ["./souk_runtime.js", "./souk_consent.js", "./souk_recommendations.js", "./souk_recommend.js", "./souk_loyalty.js"],
+    external: ["./souk_*"],
   }),
   build({ ...common, entryPoints: ["src/js/snippet.js"], outfile: "dist/snippet.min.js" }),
   // Widgets: each its own chunk, loaded on first need.
@@ -49,6 +50,13 @@ await Promise.all([
     bundle: true, format: "esm",
   }),
   build({ ...common, entryPoints: ["src/js/widgets/loyalty.js"], outfile: "dist/souk_loyalty.js", bundle: true, format: "esm" }),
+  // The chat: the launcher, then on first click the panel and the client's glue.
+  build({ ...common, entryPoints: ["src/js/chat-launcher.js"], outfile: "dist/souk_chat_launcher.js", format: "esm" }),
+  build({ ...common, entryPoints: ["src/js/chat-panel.js"], outfile: "dist/souk_chat.js", bundle: true, format: "esm" }),
+  build({
+    ...common, entryPoints: ["target/wasm-bindgen/souk_chat.js"], outfile: "dist/souk_chat_client.js",
+    bundle: true, format: "esm",
+  }),
   // The scorer's wasm-bindgen glue, loaded with the recommendations widget.
   build({
     ...common, entryPoints: ["target/wasm-bindgen/souk_recommend.js"], outfile: "dist/souk_recommend.js",

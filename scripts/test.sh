@@ -12,6 +12,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p souk --lib --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p souk-recommend --lib --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p souk-chat --lib --target wasm32-unknown-unknown -- -D warnings
 
 echo "== native: cargo test --workspace"
 cargo test --workspace

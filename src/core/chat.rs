@@ -6,11 +6,11 @@
 //!
 //! The widget makes a [`Message`] with a fresh id ([`new_message_id`]) and no
 //! sequence number, keeps it in the [`Outbox`], shows it in the [`Thread`] as
-//! pending, and POSTs it. The server stores it once per id, gives it the
-//! conversation's next sequence number, and sends it back on the stream (and in the
-//! POST's answer). The echo replaces the pending copy in the thread, and the outbox
-//! lets go of it. Until then a reload finds it in the outbox and sends it again;
-//! the id makes the resend harmless.
+//! pending, and POSTs it. The server stores it once per id, gives it the next
+//! sequence number (one sequence for all conversations), and sends it back on the
+//! stream. The POST's answer lets the outbox go of it; the echo replaces the
+//! pending copy in the thread. Until the answer, a reload finds it in the outbox and
+//! sends it again; the id makes the resend harmless.
 //!
 //! # Storage
 //!
@@ -27,13 +27,15 @@
 //!
 //! # JSON
 //!
-//! The wire form is `{"id","conversation","author","text","sentAtMs","seq"}`, `seq`
-//! left out while unsent; souk-server reads the same names with serde. The core's
-//! writer and reader ([`super::json`]) write and read it, without serde in the
-//! wasm build.
+//! The wire form is souk-server's: `{"seq","id","conversationId","author","text",
+//! "automatic","sentAt","agentName","faqId"}`, `seq` left out while unsent,
+//! `conversationId` empty before the first message opens a conversation, `sentAt`
+//! RFC 3339. The core's writer and reader ([`super::json`]) write and read it,
+//! without serde in the wasm build.
 
 use super::json;
 use super::ports::{Rng, Storage, StorageError};
+use super::time;
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,7 +71,8 @@ impl Author {
 pub struct Message {
     /// Made by the writer's side ([`new_message_id`]), so a resend is recognised.
     pub id: String,
-    /// The conversation it belongs to.
+    /// The conversation it belongs to; empty for a shopper's first message, until the
+    /// server opens the conversation.
     pub conversation: String,
     /// Who wrote it.
     pub author: Author,
@@ -77,8 +80,13 @@ pub struct Message {
     pub text: String,
     /// When it was written, in ms since the Unix epoch, by the writer's clock.
     pub sent_at_ms: u64,
-    /// The server's sequence number in the conversation; `None` while unsent.
+    /// The server's sequence number, shared by all conversations; `None` until the
+    /// server's copy arrives.
     pub seq: Option<u64>,
+    /// The agent who wrote it, for an agent's message.
+    pub agent_name: Option<String>,
+    /// The FAQ entry that answered, for an automatic (bot) message.
+    pub faq_id: Option<String>,
 }
 
 /// Longest message text, in characters.
@@ -174,13 +182,27 @@ impl Message {
     /// The message as JSON, in the wire form (see the module's docs).
     pub fn to_json(&self) -> String {
         let mut out = json::Object::new();
+        if let Some(seq) = self.seq {
+            out.raw("seq", &json::integer(seq as i64));
+        }
         out.text("id", &self.id);
-        out.text("conversation", &self.conversation);
+        out.text("conversationId", &self.conversation);
         out.text("author", self.author.as_str());
         out.text("text", &self.text);
-        out.raw("sentAtMs", &json::number(self.sent_at_ms as f64));
-        if let Some(seq) = self.seq {
-            out.raw("seq", &json::number(seq as f64));
+        out.raw(
+            "automatic",
+            if self.author == Author::Bot {
+                "true"
+            } else {
+                "false"
+            },
+        );
+        out.text("sentAt", &time::iso8601(self.sent_at_ms));
+        if let Some(name) = &self.agent_name {
+            out.text("agentName", name);
+        }
+        if let Some(id) = &self.faq_id {
+            out.text("faqId", id);
         }
         out.finish()
     }
@@ -224,13 +246,23 @@ impl Message {
             None | Some(json::Json::Null) => None,
             value => Some(whole("seq", value)?),
         };
+        let optional = |name| field(name).and_then(json::Json::as_str).map(str::to_owned);
+        let sent_at_ms = field("sentAt")
+            .and_then(json::Json::as_str)
+            .and_then(time::parse_iso8601)
+            .ok_or(MessageError::Field {
+                field: "sentAt",
+                problem: "must be an RFC 3339 date-time such as 2026-11-25T09:30:00.000Z",
+            })?;
         Ok(Message {
             id: text_field("id")?,
-            conversation: text_field("conversation")?,
+            conversation: optional("conversationId").unwrap_or_default(),
             author,
             text: check_text(&text_field("text")?)?,
-            sent_at_ms: whole("sentAtMs", field("sentAtMs"))?,
+            sent_at_ms,
             seq,
+            agent_name: optional("agentName"),
+            faq_id: optional("faqId"),
         })
     }
 }
@@ -344,35 +376,32 @@ fn id_of(key: &str) -> Option<&str> {
 
 /// Appends `n` in decimal, zero-padded to `width` digits.
 fn push_padded(out: &mut String, n: u64, width: usize) {
-    let digits = json::number(n as f64);
+    let digits = json::integer(n as i64);
     out.extend(std::iter::repeat_n('0', width.saturating_sub(digits.len())));
     out.push_str(&digits);
 }
 
-/// The shopper's view of one conversation: the server's messages in sequence order,
-/// then the shopper's pending ones in the order written. Each id appears once: a
+/// The shopper's view of their chat, across their conversations (a closed one is
+/// followed by the next): the server's messages in sequence order, then the
+/// shopper's pending ones in the order written. Each id appears once: a
 /// replay or a resend is dropped, and the server's echo of a pending message takes
 /// its place. So however the deliveries are ordered or repeated, the same messages
 /// give the same thread.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Thread {
-    conversation: String,
     messages: Vec<Message>,
     read: u64,
 }
 
 impl Thread {
-    /// An empty view of `conversation`.
-    pub fn new(conversation: &str) -> Thread {
-        Thread {
-            conversation: conversation.to_owned(),
-            ..Thread::default()
-        }
-    }
-
-    /// The conversation's id.
+    /// The current conversation: that of the latest message the server has; empty
+    /// before the first.
     pub fn conversation(&self) -> &str {
-        &self.conversation
+        self.messages
+            .iter()
+            .rev()
+            .find(|m| m.seq.is_some())
+            .map_or("", |m| m.conversation.as_str())
     }
 
     /// The messages, in order.
@@ -381,13 +410,9 @@ impl Thread {
     }
 
     /// Takes in `message`, from the server (with `seq`) or written here (without);
-    /// `true` if the thread changed. A message of another conversation, or one
-    /// already held, changes nothing; if the same id comes with two sequence
-    /// numbers, the lower stands.
+    /// `true` if the thread changed. A message already held changes nothing; if the
+    /// same id comes with two sequence numbers, the lower stands.
     pub fn receive(&mut self, message: Message) -> bool {
-        if message.conversation != self.conversation {
-            return false;
-        }
         if let Some(i) = self.messages.iter().position(|m| m.id == message.id) {
             let better = match (self.messages[i].seq, message.seq) {
                 (None, Some(_)) => true,
@@ -410,6 +435,8 @@ impl Thread {
     }
 
     /// The highest sequence number held, for resuming the stream (`Last-Event-ID`).
+    /// Only the stream and the conversation list may give messages their sequence
+    /// numbers: a POST's answer may come before the stream delivered a lower one.
     pub fn last_seq(&self) -> Option<u64> {
         self.messages.iter().filter_map(|m| m.seq).max()
     }
@@ -450,6 +477,8 @@ mod tests {
             text: format!("text of {id}"),
             sent_at_ms,
             seq,
+            agent_name: None,
+            faq_id: None,
         }
     }
 
@@ -508,15 +537,28 @@ mod tests {
         let mut sent = message("m-1", Author::Bot, Some(7), 1_700_000_000_123);
         sent.text = "شكراً \"Noor\"\nline 2 😀".into();
         let json = sent.to_json();
-        assert_eq!(Message::from_json(&json), Ok(sent.clone()));
+        assert_eq!(Message::from_json(&json), Ok(sent.clone()), "{json}");
         sent.seq = None;
         assert!(!sent.to_json().contains("seq"));
         assert_eq!(Message::from_json(&sent.to_json()), Ok(sent));
-        let escaped = r#"{"id":"m\u002d2","conversation":"c","author":"agent","text":"\ud83d\ude00 hi","sentAtMs":5,"seq":null,"extra":[1,{"a":-1.5e3}]}"#;
+        let escaped = r#"{"id":"m\u002d2","conversationId":"c","author":"agent","text":"\ud83d\ude00 hi","sentAt":"1970-01-01T00:00:00.005Z","seq":null,"agentName":"Noor","extra":[1,{"a":-1.5e3}]}"#;
         let read = Message::from_json(escaped).unwrap();
         assert_eq!(
-            (read.id.as_str(), read.text.as_str(), read.seq),
-            ("m-2", "😀 hi", None)
+            (
+                read.id.as_str(),
+                read.text.as_str(),
+                read.seq,
+                read.sent_at_ms
+            ),
+            ("m-2", "😀 hi", None, 5)
+        );
+        assert_eq!(read.agent_name.as_deref(), Some("Noor"));
+        // A shopper's first message has no conversation yet.
+        let first =
+            r#"{"id":"m-3","author":"shopper","text":"hi","sentAt":"2026-11-25T09:30:00Z"}"#;
+        assert_eq!(
+            Message::from_json(first).map(|m| m.conversation),
+            Ok(String::new())
         );
     }
 
@@ -526,7 +568,7 @@ mod tests {
             Err(MessageError::Field { field, .. }) => field,
             other => panic!("{json}: {other:?}"),
         };
-        let good = r#""id":"m","conversation":"c","author":"shopper","text":"hi","sentAtMs":1"#;
+        let good = r#""id":"m","conversationId":"c","author":"shopper","text":"hi","sentAt":"2026-11-25T09:30:00Z""#;
         let object = |fields: &str| format!("{{{fields}}}");
         assert!(Message::from_json(&object(good)).is_ok());
         assert_eq!(field("[]"), "(message)");
@@ -539,8 +581,8 @@ mod tests {
         assert_eq!(field(&object(&good.replace("shopper", "robot"))), "author");
         assert_eq!(field(&object(&good.replace(r#""id":"m","#, ""))), "id");
         assert_eq!(
-            field(&object(&good.replace(r#":1"#, r#":"1""#))),
-            "sentAtMs"
+            field(&object(&good.replace("2026-11-25T09:30:00Z", "yesterday"))),
+            "sentAt"
         );
         assert_eq!(
             Message::from_json(&object(&good.replace(r#""hi""#, r#"" \u0000 ""#))),
@@ -657,7 +699,7 @@ mod tests {
 
     #[test]
     fn resends_and_replays_appear_once() {
-        let mut thread = Thread::new("c1");
+        let mut thread = Thread::default();
         let sent = message("m-1", Author::Agent, Some(1), 10);
         assert!(thread.receive(sent.clone()));
         assert!(!thread.receive(sent.clone()), "SSE replay");
@@ -667,15 +709,19 @@ mod tests {
             !thread.receive(copy),
             "a late local copy of an echoed message"
         );
-        let mut elsewhere = sent;
-        elsewhere.conversation = "c2".into();
-        assert!(!thread.receive(elsewhere));
-        assert_eq!(ids(&thread), ["m-1"]);
+        let mut next = message("m-2", Author::Shopper, Some(2), 20);
+        next.conversation = "c2".into();
+        assert!(
+            thread.receive(next),
+            "the conversation that follows a closed one"
+        );
+        assert_eq!(ids(&thread), ["m-1", "m-2"]);
+        assert_eq!(thread.conversation(), "c2");
     }
 
     #[test]
     fn out_of_order_arrivals_sort_by_seq_and_pending_go_last() {
-        let mut thread = Thread::new("c1");
+        let mut thread = Thread::default();
         thread.receive(message("p-1", Author::Shopper, None, 50));
         thread.receive(message("s-3", Author::Agent, Some(3), 30));
         thread.receive(message("p-2", Author::Shopper, None, 60));
@@ -687,7 +733,7 @@ mod tests {
 
     #[test]
     fn the_echo_replaces_the_pending_copy() {
-        let mut thread = Thread::new("c1");
+        let mut thread = Thread::default();
         thread.receive(message("s-1", Author::Agent, Some(1), 10));
         thread.receive(message("p-1", Author::Shopper, None, 50));
         thread.receive(message("p-2", Author::Shopper, None, 60));
@@ -703,7 +749,7 @@ mod tests {
 
     #[test]
     fn unread_counts_the_shops_messages_after_the_last_read() {
-        let mut thread = Thread::new("c1");
+        let mut thread = Thread::default();
         assert_eq!((thread.unread(), thread.last_seq()), (0, None));
         thread.receive(message("a", Author::Shopper, Some(1), 1));
         thread.receive(message("b", Author::Bot, Some(2), 2));
@@ -718,6 +764,7 @@ mod tests {
         assert_eq!(thread.unread(), 0);
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     mod properties {
         use super::*;
         use proptest::prelude::*;
@@ -762,7 +809,7 @@ mod tests {
                     let seq = server.then_some(10 + 100 - i as u64);
                     message(&format!("m-{i}"), author, seq, i as u64)
                 };
-                let mut thread = Thread::new("c1");
+                let mut thread = Thread::default();
                 // The shopper's own messages were shown as pending first, as written.
                 for i in (0..n).filter(|i| i % 3 != 0) {
                     thread.receive(make(i, false));

@@ -128,6 +128,11 @@ fn number_text(out: &mut String, number: f64) {
 }
 
 /// An integer as decimal text, without the formatting machinery.
+/// A whole number as JSON text, without the float formatting [`number`] needs.
+pub fn integer(n: i64) -> String {
+    itoa_i64(n)
+}
+
 fn itoa_i64(n: i64) -> String {
     let mut digits = Vec::with_capacity(20);
     let mut rest = n.unsigned_abs();

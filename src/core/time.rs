@@ -10,7 +10,7 @@ pub fn iso8601(ms: u64) -> String {
     let (year, month, day) = civil_from_days(days as i64);
     let two = |n: u64| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
     let mut out = Vec::with_capacity(24);
-    out.extend(year.to_string().bytes());
+    out.extend(super::json::integer(year).bytes());
     out.push(b'-');
     out.extend(two(month));
     out.push(b'-');
@@ -30,6 +30,66 @@ pub fn iso8601(ms: u64) -> String {
     ]);
     out.push(b'Z');
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// Milliseconds since the Unix epoch of an RFC 3339 date-time such as
+/// `2026-11-25T09:30:00.123Z` or `2026-11-25T13:30:00+04:00`; `None` if it is not
+/// one, or is before 1970.
+pub fn parse_iso8601(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = b.get(range)?;
+        digits.iter().try_fold(0i64, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    let fixed = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if fixed.iter().any(|&(i, c)| b.get(i) != Some(&c))
+        || !matches!(b.get(10), Some(b'T' | b't' | b' '))
+    {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut at = 19;
+    let mut millis = 0;
+    if b.get(at) == Some(&b'.') {
+        at += 1;
+        let start = at;
+        while b.get(at).is_some_and(u8::is_ascii_digit) {
+            if at < start + 3 {
+                millis = millis * 10 + i64::from(b[at] - b'0');
+            }
+            at += 1;
+        }
+        if at == start {
+            return None;
+        }
+        millis *= 10i64.pow(3u32.saturating_sub((at - start) as u32));
+    }
+    let offset_minutes = match b.get(at)? {
+        b'Z' | b'z' if at + 1 == b.len() => 0,
+        sign @ (b'+' | b'-') if at + 6 == b.len() && b[at + 3] == b':' => {
+            let minutes = num(at + 1..at + 3)? * 60 + num(at + 4..at + 6)?;
+            if *sign == b'+' {
+                minutes
+            } else {
+                -minutes
+            }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month as u64, day as u64);
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+    u64::try_from(seconds * 1000 + millis).ok()
 }
 
 /// The UTC calendar date of `ms` since the Unix epoch: (year, month 1–12, day 1–31).
@@ -87,6 +147,32 @@ fn civil_from_days(days: i64) -> (i64, u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_back_what_it_writes_and_rfc_3339_offsets() {
+        for ms in [0, 1_764_000_000_123, 951_782_400_000] {
+            assert_eq!(parse_iso8601(&iso8601(ms)), Some(ms));
+        }
+        let noon = parse_iso8601("2026-11-25T12:00:00Z").unwrap();
+        assert_eq!(parse_iso8601("2026-11-25T16:00:00+04:00"), Some(noon));
+        assert_eq!(parse_iso8601("2026-11-25T12:00:00.5Z"), Some(noon + 500));
+        assert_eq!(
+            parse_iso8601("2026-11-25T12:00:00.123456Z"),
+            Some(noon + 123)
+        );
+        for bad in [
+            "",
+            "2026-11-25",
+            "2026-13-01T00:00:00Z",
+            "2026-11-25T12:00:00",
+            "2026-11-25T12:00:00.Z",
+            "1969-12-31T23:59:59Z",
+            "2026-11-25T12:00:00+4:00",
+            "２０２６-11-25T12:00:00Z",
+        ] {
+            assert_eq!(parse_iso8601(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn formats_known_instants() {

@@ -8,11 +8,9 @@ const EVENTS = ["track", "page", "error", "consent"];
 
 /**
  * The page's one souk client, created on first use.
- * @param {{ runtime(config): Promise<object>, wasm(config): URL, consent(config): Promise<object>,
- *   recommendations(config): Promise<object>, scorer(config): Promise<object>, scorerWasm(config): URL,
- *   loyalty(config): Promise<object> }} files
- *   loads the runtime chunk, locates the wasm module, loads the banner, the recommendations
- *   widget and its scorer (glue and wasm module), and the loyalty widget
+ * @param {{ load(config, file: string): Promise<object>, url(config, file: string): URL }} files
+ *   loads a chunk (the runtime, a widget, a wasm module's glue) and locates a wasm
+ *   module, by file name, wherever `publicPath` or the loader's own URL puts them
  */
 export function pageClient(files) {
   return globalThis[KEY] || (globalThis[KEY] = createClient(files));
@@ -122,8 +120,8 @@ function createClient(files) {
       state = "loading";
       Promise.resolve()
         .then(async () => {
-          const runtime = await files.runtime(config);
-          await runtime.default({ module_or_path: files.wasm(config) });
+          const runtime = await files.load(config, "souk_runtime.js");
+          await runtime.default({ module_or_path: files.url(config, "souk_bg.wasm") });
           return runtime;
         })
         .then(start, (err) => goQuiet(whyNotLoaded(err)));

@@ -114,6 +114,8 @@ export interface SoukConfig {
   cart?: { idleMinutes?: number };
   /** `<souk-loyalty>`: the shop's currency, digits, and where to log in or join. */
   loyalty?: { currency?: string; digits?: "arab" | "latn"; loginUrl?: string; joinUrl?: string };
+  /** `<souk-chat>`: the team's name in the panel's header, and Arabic-Indic digits. */
+  chat?: { team?: string; digits?: "arab" | "latn" };
   /** The shop's rules for `<souk-recommendations>`: product ids pinned first or never shown, and only these categories. */
   recommendations?: { pinned?: string[]; excluded?: string[]; categories?: string[] };
   /** Auto-capture sources, all on by default; `false` turns them all off. */

@@ -6,23 +6,27 @@ import { pageClient } from "./client.js";
 /** Where `publicPath` moved the files to, if it did. */
 const moved = (config) => config.publicPath && new URL(config.publicPath, location.href);
 
+// Every chunk and wasm module by name, with literal paths.
+const chunks = {
+  "souk_runtime.js": () => import("./souk_runtime.js"),
+  "souk_consent.js": () => import("./souk_consent.js"),
+  "souk_recommendations.js": () => import("./souk_recommendations.js"),
+  "souk_recommend.js": () => import("./souk_recommend.js"),
+  "souk_loyalty.js": () => import("./souk_loyalty.js"),
+  "souk_chat_launcher.js": () => import("./souk_chat_launcher.js"),
+  "souk_chat.js": () => import("./souk_chat.js"),
+  "souk_chat_client.js": () => import("./souk_chat_client.js"),
+};
+const modules = {
+  "souk_bg.wasm": () => new URL("./souk_bg.wasm", import.meta.url),
+  "souk_recommend_bg.wasm": () => new URL("./souk_recommend_bg.wasm", import.meta.url),
+  "souk_chat_bg.wasm": () => new URL("./souk_chat_bg.wasm", import.meta.url),
+};
+
 /** The page's souk client; see index.d.ts. */
 export const souk = pageClient({
-  runtime: (config) =>
-    moved(config) ? import(new URL("souk_runtime.js", moved(config)).href) : import("./souk_runtime.js"),
-  wasm: (config) => (moved(config) ? new URL("souk_bg.wasm", moved(config)) : new URL("./souk_bg.wasm", import.meta.url)),
-  consent: (config) =>
-    moved(config) ? import(new URL("souk_consent.js", moved(config)).href) : import("./souk_consent.js"),
-  recommendations: (config) =>
-    moved(config)
-      ? import(new URL("souk_recommendations.js", moved(config)).href)
-      : import("./souk_recommendations.js"),
-  scorer: (config) =>
-    moved(config) ? import(new URL("souk_recommend.js", moved(config)).href) : import("./souk_recommend.js"),
-  scorerWasm: (config) =>
-    moved(config) ? new URL("souk_recommend_bg.wasm", moved(config)) : new URL("./souk_recommend_bg.wasm", import.meta.url),
-  loyalty: (config) =>
-    moved(config) ? import(new URL("souk_loyalty.js", moved(config)).href) : import("./souk_loyalty.js"),
+  load: (config, file) => (moved(config) ? import(new URL(file, moved(config)).href) : chunks[file]()),
+  url: (config, file) => (moved(config) ? new URL(file, moved(config)) : modules[file]()),
 });
 
 export default souk;

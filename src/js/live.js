@@ -4,6 +4,7 @@
 // them out in the browser.
 import { Souk } from "souk-wasm-glue";
 import { startCapture } from "./capture.js";
+import { startChat } from "./chat.js";
 import { startLoyalty } from "./loyalty.js";
 import { startRecommendations } from "./recommendations.js";
 
@@ -109,6 +110,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
     const state = consentState();
     emit("consent", state);
     loyalty.scan();
+    chat.scan();
     // Granting starts what it allows: the page the shopper said yes on counts too.
     // (With bufferBeforeDecision it was captured already, and waited for this yes.)
     if (state.categories.analytics && !analyticsOn && !config.consent?.bufferBeforeDecision) capture.view();
@@ -132,7 +134,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   }
 
   async function openBanner(layer, focus) {
-    await files.consent(config);
+    await files.load(config, "souk_consent.js");
     // A decision may have come (a consent manager, souk.consent.set) while it loaded.
     if (!isLive() || (layer === "first" && !handle.needsDecision())) return;
     if (!banner) {
@@ -163,7 +165,9 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
     ...parts,
     clicked: (properties) => methods.track("Product Clicked", properties),
   });
-  const loyalty = startLoyalty({ ...parts, functional: () => consentState().categories.functional });
+  const functional = () => consentState().categories.functional;
+  const loyalty = startLoyalty({ ...parts, functional });
+  const chat = startChat({ ...parts, functional });
 
   const onPageHide = () => guarded(deliver, true);
   // Hidden is often the last moment a page is sure to run: send what waits.
@@ -193,6 +197,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
     identify(userId, traits, options) {
       recorded(handle.identify(userId, traits));
       loyalty.identify(userId, options && options.userHash);
+      chat.identify(userId, options && options.userHash);
     },
     alias(userId, previousId) {
       recorded(handle.alias(userId, previousId == null ? undefined : String(previousId)));
@@ -200,6 +205,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
     reset() {
       handle.reset();
       loyalty.identify(null);
+      chat.reset();
     },
     "consent.set": (choices) => decide("current", choices, "api"),
     "consent.show": () => showBanner("choices", true),
@@ -219,6 +225,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   const cartTimer = setInterval(checkCart, 60000);
   recommendations.scan();
   loyalty.scan();
+  chat.scan();
   checkCart();
   schedule();
 
@@ -234,6 +241,7 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
       removeEventListener("online", onOnline);
       recommendations.stop();
       loyalty.stop();
+      chat.stop();
       closeBanner();
     },
   };

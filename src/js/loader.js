@@ -11,13 +11,8 @@ import { pageClient } from "./client.js";
   const at = (config, file) => new URL(file, config.publicPath ? new URL(config.publicPath, location.href) : base);
 
   const client = pageClient({
-    runtime: (config) => import(at(config, "souk_runtime.js").href),
-    wasm: (config) => at(config, "souk_bg.wasm"),
-    consent: (config) => import(at(config, "souk_consent.js").href),
-    recommendations: (config) => import(at(config, "souk_recommendations.js").href),
-    scorer: (config) => import(at(config, "souk_recommend.js").href),
-    scorerWasm: (config) => at(config, "souk_recommend_bg.wasm"),
-    loyalty: (config) => import(at(config, "souk_loyalty.js").href),
+    load: (config, file) => import(at(config, file).href),
+    url: at,
   });
   window.souk = client;
   for (const [method, args] of (stub && stub._calls) || []) {

@@ -20,7 +20,7 @@ export function startLoyalty({ config, files, handle, guarded, fail, whenParsed,
     const elements = document.querySelectorAll("souk-loyalty");
     if (!elements.length) return;
     if (!functional()) return elements.forEach((element) => (element.hidden = true));
-    chunk ||= files.loyalty(config);
+    chunk ||= files.load(config, "souk_loyalty.js");
     chunk.then(() => elements.forEach((element) => show(element).catch(fail)), fail);
   }
 

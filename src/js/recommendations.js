@@ -12,12 +12,14 @@ export function startRecommendations({ config, files, handle, guarded, fail, whe
   const personal = () => handle.profileText() !== undefined;
 
   function load() {
-    const scorer = files.scorer(config).then((glue) => glue.default({ module_or_path: files.scorerWasm(config) }).then(() => glue));
+    const scorer = files.load(config, "souk_recommend.js").then((glue) =>
+      glue.default({ module_or_path: files.url(config, "souk_recommend_bg.wasm") }).then(() => glue),
+    );
     const model = fetch(handle.apiHost + "/v1/model", { credentials: "omit" }).then((response) => {
       if (response.ok) return response.arrayBuffer();
       throw new Error(`souk: no recommendation model (GET /v1/model answered HTTP ${response.status})`);
     });
-    return Promise.all([scorer, model, files.recommendations(config)]).then(
+    return Promise.all([scorer, model, files.load(config, "souk_recommendations.js")]).then(
       ([glue, bytes]) => new glue.Recommender(new Uint8Array(bytes)),
     );
   }

@@ -115,7 +115,7 @@ export async function openPage(browser, options = {}) {
   page.on("response", (response) => {
     if (response.status() >= 400) log.errors.push(`HTTP ${response.status()} ${response.url()}`);
   });
-  return { page, log, close: () => context.close() };
+  return { page, context, log, close: () => context.close() };
 }
 
 /**
