@@ -312,10 +312,17 @@ export interface SoukLoyaltyElement extends HTMLElement {
   close(): void;
 }
 
+/** The `<souk-chat>` element: a launcher and a chat panel; souk's runtime feeds it. */
+export interface SoukChatElement extends HTMLElement {
+  open(): void;
+  close(): void;
+}
+
 declare global {
   interface HTMLElementTagNameMap {
     "souk-recommendations": SoukRecommendationsElement;
     "souk-loyalty": SoukLoyaltyElement;
+    "souk-chat": SoukChatElement;
   }
   interface HTMLElementEventMap {
     /** A shopper chose a recommended product (souk records "Product Clicked"). */

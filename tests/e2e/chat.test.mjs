@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ROOT, assertClean, axeViolations, openPage, serverAndBrowser, until } from "./harness.mjs";
+import { ROOT, assertClean, axeViolations, openPage, serverAndBrowser, startServer, until } from "./harness.mjs";
 
 const SHOTS = join(ROOT, "tests/e2e/screenshots");
 const BIN = process.env.SOUK_SERVER_BIN || join(ROOT, "target/debug/souk-server");
@@ -19,14 +19,14 @@ const CHAT_FILES = ["/souk_chat.js", "/souk_chat_client.js", "/souk_chat_bg.wasm
 
 /** The agent, signed in over the agent API once per file; `reply` answers the latest conversation. */
 let noor;
-const agent = () => (noor ||= signIn());
+const agent = () => (noor ||= signIn(env.server));
 
-async function signIn() {
-  execFileSync(BIN, ["agent", "add", "--db", env.server.db, "--email", "noor@shop.example", "--name", "Noor"], {
+async function signIn(server) {
+  execFileSync(BIN, ["agent", "add", "--db", server.db, "--email", "noor@shop.example", "--name", "Noor"], {
     env: { ...process.env, SOUK_AGENT_PASSWORD: PASSWORD },
     stdio: ["ignore", "ignore", "pipe"],
   });
-  const login = await fetch(`${env.server.url}/v1/agent/login`, {
+  const login = await fetch(`${server.url}/v1/agent/login`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ email: "noor@shop.example", password: PASSWORD }),
@@ -34,7 +34,7 @@ async function signIn() {
   assert.equal(login.status, 200);
   const cookie = login.headers.get("set-cookie").split(";")[0];
   const call = async (path, body) => {
-    const response = await fetch(env.server.url + path, {
+    const response = await fetch(server.url + path, {
       method: body ? "POST" : "GET",
       headers: { "Content-Type": "application/json", Cookie: cookie },
       body: body && JSON.stringify(body),
@@ -160,4 +160,37 @@ test("without functional consent the chat loads nothing and shows nothing", asyn
   assert.equal(await page.evaluate(() => document.querySelector("souk-chat").hidden), true);
   await close();
   assertClean(log);
+});
+
+test("outside the team's hours the panel says when they are back and keeps the shopper's email", async () => {
+  // Open only one minute a week, on a day that is not today: closed for this test.
+  const days = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+  const other = days[(new Date().getUTCDay() + 3) % 7];
+  const server = await startServer({ args: ["--chat-hours", `${other} 09:00-09:01`] });
+  try {
+    const { page, log, close } = await openPage(env.browser, { viewport: { width: 1280, height: 900 } });
+    await page.goto(`${server.url}/index.html?lang=en`);
+    await until(page, () => window.souk.ready(), 20_000);
+    await page.getByRole("button", { name: "Accept all", exact: true }).click();
+    await page.locator("souk-chat").getByRole("button", { name: "Chat with us" }).click();
+    await page.locator("souk-chat #tx").waitFor();
+    await until(page, () => /away|back/i.test(document.querySelector("souk-chat").shadowRoot.textContent), 10_000);
+    const email = page.locator("souk-chat input[type=email]");
+    await email.fill("huda@example.com");
+    await send(page, "Can you engrave the brass tray?");
+    await until(page, () => /engrave/.test(document.querySelector("souk-chat").shadowRoot.querySelector("[role=log]").textContent));
+    const team = await signIn(server);
+    let listed = [];
+    for (const deadline = Date.now() + 10_000; !listed.length && Date.now() < deadline; await page.waitForTimeout(100)) {
+      listed = (await team.call("/v1/agent/conversations?status=any")).conversations;
+    }
+    assert.equal(listed.length, 1, "the message is stored outside hours too");
+    assert.equal(listed[0].shopper.email, "huda@example.com");
+    assert.deepEqual(await axeViolations(page), []);
+    await page.screenshot({ path: join(SHOTS, "chat-away-en.png") });
+    await close();
+    assertClean(log);
+  } finally {
+    await server.stop();
+  }
 });
