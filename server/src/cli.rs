@@ -42,6 +42,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Manage the chat agents who sign in to the console at /agent.
     Agent(crate::chat::AgentArgs),
+    /// The merchant's CRM: refresh the RFM segments, change their settings, import a
+    /// shop's invoices, and time it all.
+    Crm(crate::crm::CrmArgs),
 }
 
 /// Options of `souk-server serve`.
@@ -99,6 +102,10 @@ pub struct ServeArgs {
     /// when the team is back. Without it the chat is always open.
     #[arg(long, value_name = "HOURS", env = "SOUK_CHAT_HOURS", value_parser = crate::chat::hours::parse)]
     pub chat_hours: Option<crate::chat::Hours>,
+    /// Recompute the CRM's RFM segments, lifetime values and VIPs this often (`15m`,
+    /// `1h`, `1d`); without it, once at startup (and on `POST /v1/crm/refresh`).
+    #[arg(long, value_name = "INTERVAL", value_parser = model::parse_every)]
+    pub crm_every: Option<std::time::Duration>,
     /// Directory of the demo storefront, served at `/`.
     #[arg(long, default_value = "www")]
     pub www: PathBuf,
@@ -261,6 +268,7 @@ impl Cli {
             Command::BuildModel(args) => model::run(&args),
             Command::Eval(args) => eval::run(&args).await,
             Command::Agent(args) => crate::chat::agents::run(args).await,
+            Command::Crm(args) => crate::crm::run(args).await,
         }
     }
 }

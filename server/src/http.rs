@@ -96,6 +96,7 @@ pub fn router(
         api = api.route("/demo/checkout", post(crate::demo::checkout));
     }
     api = api.merge(crate::chat::routes(&origins));
+    api = api.merge(crate::crm::routes());
     for &kind in ingest::TYPES {
         let call = post(move |store, auth, body| single(kind, store, auth, body));
         api = api.route(&format!("/v1/{kind}"), browser(call));

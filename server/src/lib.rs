@@ -14,6 +14,7 @@ pub mod chat;
 pub mod cli;
 pub mod consent;
 pub mod cors;
+pub mod crm;
 pub mod datetime;
 pub mod demo;
 pub mod eval;
@@ -56,6 +57,9 @@ pub enum Error {
     /// An agent account could not be added.
     #[error(transparent)]
     Agent(#[from] chat::AgentError),
+    /// A CRM command failed.
+    #[error(transparent)]
+    Crm(#[from] crm::CrmError),
     /// Something else already listens on the address.
     #[error("cannot listen on {addr}: the address is already in use (is another souk-server running? choose another --addr)")]
     AddrInUse {

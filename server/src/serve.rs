@@ -79,6 +79,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
     }
     let model = crate::model::Latest::default();
     crate::model::schedule(args.db.clone(), model.clone(), args.model_every);
+    crate::crm::refresh::schedule(Arc::downgrade(&store), args.crm_every);
     let keys = Keys::new(
         args.write_key.unwrap_or_else(|| DEMO_WRITE_KEY.to_owned()),
         args.server_key,

@@ -40,12 +40,14 @@ pub(crate) fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0005_catalog.sql")),
         // Live chat: agents, their sessions, conversations and messages.
         M::up(include_str!("../migrations/0006_chat.sql")),
+        // The CRM: staff roles, commerce indexes and the materialised scores.
+        M::up(include_str!("../migrations/0007_crm.sql")),
     ])
 }
 
 /// The schema version this build of souk-server brings a database to: the number of
 /// [`migrations`].
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// How many read-only connections serve [`Store::read`].
 const READERS: usize = 4;

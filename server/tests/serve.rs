@@ -47,6 +47,8 @@ fn the_database_is_a_wal_file_with_the_events_table() {
         [
             "events",
             "events_anonymous_id",
+            "events_identify",
+            "events_track",
             "events_user_id",
             "sqlite_autoindex_events_1"
         ]

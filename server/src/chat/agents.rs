@@ -86,6 +86,9 @@ pub struct AgentAddArgs {
     /// SOUK_AGENT_PASSWORD environment variable].
     #[arg(long)]
     pub password_stdin: bool,
+    /// `agent` answers chats at /agent; `merchant` also reads the CRM at /v1/crm.
+    #[arg(long, default_value = "agent", value_parser = crate::crm::ROLES)]
+    pub role: String,
 }
 
 /// Options of `souk-server agent list`.
@@ -152,22 +155,23 @@ async fn add(args: AgentAddArgs) -> Result<(), Error> {
         .await
         .map_err(|e| AgentError::Hash(e.to_string()))??;
     let store = Store::open(&args.db)?;
-    let (row_email, row_name) = (email.clone(), name.clone());
+    let (row_email, row_name, role) = (email.clone(), name.clone(), args.role.clone());
     let added = store
         .write(move |conn| {
             let inserted = conn
                 .prepare_cached(
-                    "INSERT INTO agents (email, name, password_hash, created_at)
-                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (email) DO NOTHING",
+                    "INSERT INTO agents (email, name, password_hash, created_at, role)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (email) DO NOTHING",
                 )?
-                .execute(params![row_email, row_name, hash, datetime::now()])?;
+                .execute(params![row_email, row_name, hash, datetime::now(), role])?;
             Ok((inserted == 1).then(|| conn.last_insert_rowid()))
         })
         .await;
     store.close().await;
     let id = added?.ok_or_else(|| AgentError::Exists(email.clone()))?;
     eprintln!(
-        "added agent {id}, {name} <{email}>, to {}",
+        "added {} {id}, {name} <{email}>, to {}",
+        args.role,
         args.db.display()
     );
     Ok(())
@@ -194,16 +198,17 @@ fn read_stdin_password() -> Result<String, AgentError> {
 fn list_agents(args: &AgentListArgs) -> Result<(), Error> {
     let conn = store::open_read_only(&args.db)?;
     let rows = conn
-        .prepare("SELECT id, name, email, created_at FROM agents ORDER BY id")
+        .prepare("SELECT id, name, email, created_at, role FROM agents ORDER BY id")
         .and_then(|mut statement| {
             statement
                 .query_map([], |row| {
                     Ok(format!(
-                        "{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}",
                         row.get::<_, i64>(0)?,
                         row.get::<_, String>(1)?,
                         row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?
+                        row.get::<_, String>(3)?,
+                        row.get::<_, String>(4)?
                     ))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()
@@ -242,7 +247,7 @@ fn dummy_hash() -> &'static str {
 }
 
 /// The hex SHA-256 of a session token, as `agent_sessions` keeps it.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -266,7 +271,7 @@ fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 /// The session token in the request's cookies.
-fn session_token(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn session_token(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
