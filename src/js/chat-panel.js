@@ -8,6 +8,8 @@ import "./widgets/chat.js";
 /** What "Talk to a person" sends for the shopper. */
 const HUMAN = { en: "I'd like to talk to a person, please.", ar: "أودّ التحدث إلى أحد الموظفين من فضلك." };
 const MAX_WAIT_MS = 30000;
+/** A request unanswered this long is given up (and a message sent again, with its id). */
+const REQUEST_TIMEOUT_MS = 10000;
 
 /** Starts the chat for this page; answers its controller. */
 export async function startChat({ config, files, handle, widgetLang, functional, shopper }) {
@@ -44,6 +46,7 @@ export async function startChat({ config, files, handle, widgetLang, functional,
       credentials: "omit",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ writeKey: config.writeKey, ...who(), ...body }),
+      signal: AbortSignal.timeout ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined,
     }).catch(() => null);
 
   function view() {
@@ -87,7 +90,12 @@ export async function startChat({ config, files, handle, widgetLang, functional,
   /** Sends what waits, in order, until the server has it all or a try fails. */
   function flush() {
     return (flushing ||= (async () => {
-      for (const message of JSON.parse(client.unsent())) {
+      // What waits is read again after each message: one written meanwhile joins this
+      // flush (its own flush() found this one running).
+      const done = new Set();
+      let message;
+      while ((message = JSON.parse(client.unsent()).find((m) => !done.has(m.id)))) {
+        done.add(message.id);
         const conversationId = client.conversation() || undefined;
         const context = { url: location.href, title: document.title, lang: widgetLang() };
         const body = { id: message.id, text: message.text, sentAt: message.sentAt, conversationId, context, email };
@@ -140,8 +148,11 @@ export async function startChat({ config, files, handle, widgetLang, functional,
     }
     render();
     if (stopped) return;
-    const last = client.lastSeq();
-    source = new EventSource(`${api}/v1/chat/stream?${query(last >= 0 ? { lastEventId: last } : {})}`);
+    // Resume after what the listing held (without one, from the start): a stream opened
+    // with no resume point starts from now, and if it drops before its first message the
+    // browser reconnects it the same way, skipping what came in between.
+    const last = Math.max(client.lastSeq(), Number(answer?.lastSeq) || 0);
+    source = new EventSource(`${api}/v1/chat/stream?${query({ lastEventId: last })}`);
     const on = (type, handler) =>
       source.addEventListener(type, (event) => {
         try {

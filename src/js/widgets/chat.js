@@ -585,7 +585,6 @@ export class SoukChat extends (globalThis.HTMLElement || Object) {
       last = m;
     }
     for (const [key, n] of this._m) if (!keep.has(key)) n.remove(), this._m.delete(key);
-    if (atEnd || mine) lg.scrollTop = lg.scrollHeight;
     if (unread) this._pr = 1;
 
     $.ty.hidden = !v.typing || closed;
@@ -599,6 +598,9 @@ export class SoukChat extends (globalThis.HTMLElement || Object) {
       $.rt.reset();
       $.sb.disabled = true;
     }
+    // After the typing line, composer and rating have changed the log's height: the
+    // rating is taller than the composer, and would otherwise hide the last messages.
+    if (atEnd || mine) lg.scrollTop = lg.scrollHeight;
     if (rated && !o.rated && !$.p.hidden) this._say(w.thanks);
     // What had focus may have gone (the rating, once sent): focus what replaced it.
     if (had && !shown(root.activeElement)) this._focus();
