@@ -6,7 +6,7 @@
 mod common;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -61,26 +61,7 @@ fn get(server: &Server, path: &str) -> Reply {
 
 /// `souk-server agent add` with the password on standard input.
 fn add_agent(site: &Site, email: &str, name: &str, password: &str) -> (bool, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_souk-server"))
-        .args(["agent", "add", "--db"])
-        .arg(site.db())
-        .args(["--email", email, "--name", name, "--password-stdin"])
-        .env_remove("SOUK_AGENT_PASSWORD")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    let stderr = collect(child.stderr.take().unwrap());
-    let status = wait_exit(&mut child);
-    (status.success(), stderr.join().unwrap())
+    add_staff(site, &["--email", email, "--name", name], password)
 }
 
 fn login(server: &Server, email: &str, password: &str) -> Reply {

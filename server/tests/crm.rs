@@ -5,9 +5,8 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::*;
@@ -119,36 +118,13 @@ fn import_pos(site: &Site, csv: &str) {
 }
 
 /// `souk-server agent add` with `role`, the password on standard input.
-fn add_staff(site: &Site, email: &str, role: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_souk-server"))
-        .args(["agent", "add", "--db"])
-        .arg(site.db())
-        .args([
-            "--email",
-            email,
-            "--name",
-            "Staff",
-            "--password-stdin",
-            "--role",
-            role,
-        ])
-        .env_remove("SOUK_AGENT_PASSWORD")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    let stderr = collect(child.stderr.take().unwrap());
-    let status = wait_exit(&mut child);
-    let stderr = stderr.join().unwrap();
-    assert!(status.success(), "{stderr}");
+fn add_role(site: &Site, email: &str, role: &str) {
+    let (ok, stderr) = add_staff(
+        site,
+        &["--email", email, "--name", "Staff", "--role", role],
+        PASSWORD,
+    );
+    assert!(ok, "{stderr}");
     assert!(stderr.contains(&format!("added {role} ")), "{stderr}");
 }
 
@@ -678,8 +654,8 @@ fn crm_refresh_prints_its_progress_and_the_sizes() {
 #[test]
 fn only_the_server_key_or_a_merchant_may_read_the_crm() {
     let site = Site::new();
-    add_staff(&site, "agent@shop.example", "agent");
-    add_staff(&site, "owner@shop.example", "merchant");
+    add_role(&site, "agent@shop.example", "agent");
+    add_role(&site, "owner@shop.example", "merchant");
     let server = start(&site);
 
     assert!(server

@@ -412,3 +412,29 @@ pub fn assert_no_panic(stderr: &str) {
         "souk-server panicked:\n{stderr}"
     );
 }
+
+/// `souk-server agent add` on the site's database with `args` (`--email`, `--name`,
+/// `--role`…) and `password` on standard input: whether it succeeded, and its stderr.
+pub fn add_staff(site: &Site, args: &[&str], password: &str) -> (bool, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_souk-server"))
+        .args(["agent", "add", "--db"])
+        .arg(site.db())
+        .args(args)
+        .arg("--password-stdin")
+        .env_remove("SOUK_AGENT_PASSWORD")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let stderr = collect(child.stderr.take().unwrap());
+    let status = wait_exit(&mut child);
+    (status.success(), stderr.join().unwrap())
+}
