@@ -358,7 +358,7 @@ where
 }
 
 /// 201 for something new, 200 for a resend of something already stored.
-fn created_or_ok((created, answer): (bool, Value)) -> (StatusCode, Json<Value>) {
+pub(crate) fn created_or_ok((created, answer): (bool, Value)) -> (StatusCode, Json<Value>) {
     let status = if created {
         StatusCode::CREATED
     } else {

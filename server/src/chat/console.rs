@@ -22,7 +22,7 @@ use super::{stream, Published, Refusal};
 use crate::body::JsonBody;
 use crate::datetime;
 use crate::fields::{quote, Fields};
-use crate::http::{ApiError, AppState};
+use crate::http::{created_or_ok, ApiError, AppState};
 
 /// How long a last-message preview is, in characters.
 const PREVIEW_CHARS: usize = 140;
@@ -312,15 +312,10 @@ pub(super) async fn post_message(
             data: json!({ "conversationId": conversation_id, "agent": assigned }),
         });
     }
-    let status = if posted.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(json!({ "conversationId": conversation_id, "seq": posted.seq, "id": id })),
-    ))
+    Ok(created_or_ok((
+        posted.created,
+        json!({ "conversationId": conversation_id, "seq": posted.seq, "id": id }),
+    )))
 }
 
 /// The conversation `id`, or the agents' 404.

@@ -22,7 +22,7 @@ use crate::auth::{Keys, WriteAuth};
 use crate::body::JsonBody;
 use crate::datetime;
 use crate::fields::{quote, Fields, Invalid};
-use crate::http::{ApiError, AppState};
+use crate::http::{created_or_ok, ApiError, AppState};
 use crate::identity::{normalize_email, MAX_EMAIL_CHARS};
 
 /// The largest body of a chat request: a message at the limit in escaped JSON,
@@ -217,20 +217,15 @@ pub(super) async fn post_message(
             owner: posted.owner.clone(),
         });
     }
-    let status = if posted.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(json!({
+    Ok(created_or_ok((
+        posted.created,
+        json!({
             "conversationId": posted.conversation_id,
             "seq": posted.seq,
             "id": id,
             "open": open,
-        })),
-    ))
+        }),
+    )))
 }
 
 /// `GET /v1/chat/stream?writeKey&anonymousId[&userId&userHash][&lastEventId]`: the
