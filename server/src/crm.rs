@@ -27,6 +27,7 @@ pub mod customer;
 pub mod funnel;
 pub mod orders;
 pub mod overview;
+pub mod page;
 pub mod refresh;
 pub mod rfm;
 
@@ -159,6 +160,7 @@ pub fn routes() -> Router<AppState> {
             "/v1/crm/settings",
             route(get(settings_view).put(settings_put)),
         )
+        .merge(page::routes())
 }
 
 type QueryParams = Result<Query<Vec<(String, String)>>, QueryRejection>;

@@ -25,6 +25,7 @@ pub mod identity;
 pub mod ingest;
 pub mod loyalty;
 pub mod model;
+pub mod pages;
 pub mod pos;
 pub mod rules;
 pub mod serve;
