@@ -173,13 +173,16 @@ export async function startChat({ config, files, handle, widgetLang, functional,
     on("read", (read) => (agentRead = Math.max(agentRead, read.upToSeq || 0)));
     on("closed", (event) => closed.add(event.conversationId));
     // The browser reconnects by itself, with Last-Event-ID; only a refusal ends it.
-    source.onerror = () => source.readyState === EventSource.CLOSED && !stopped && setTimeout(connect, wait);
+    source.onerror = () => source.readyState === EventSource.CLOSED && !stopped && setTimeout(reconnect, wait);
   }
+
+  // Nothing the chat does may throw into the shop's page.
+  const reconnect = () => connect().catch(() => {});
 
   const onOnline = () => {
     wait = 1000;
     flush();
-    if (!source || source.readyState === EventSource.CLOSED) connect();
+    if (!source || source.readyState === EventSource.CLOSED) reconnect();
   };
   addEventListener("online", onOnline);
 
@@ -233,13 +236,13 @@ export async function startChat({ config, files, handle, widgetLang, functional,
       render();
     },
     /** The shopper logged in or out: their conversations follow who they are. */
-    identify: () => connect(),
+    identify: reconnect,
     /** At logout: nothing of the old shopper's chat stays on the device. */
     forget() {
       client.forget();
       stored.clear();
       failed.clear();
-      connect();
+      reconnect();
     },
     stop() {
       stopped = true;
