@@ -1,6 +1,7 @@
 //! souk-server's own pages (the agent console at `/agent`, the merchant dashboard at
 //! `/dashboard`): one HTML file, its script and its stylesheet each, built into the
-//! binary, so they are there wherever the server runs, whatever `--www` says.
+//! binary, so they are there wherever the server runs, whatever `--www` says. Their
+//! stylesheets each begin with `server/pages/staff.css`, what they share.
 //!
 //! Each answer is revalidated on every use (`no-cache`, with an ETag), may not be
 //! framed, and carries a Content-Security-Policy that lets the page run only its own

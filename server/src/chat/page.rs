@@ -13,7 +13,10 @@ static SCRIPT: Asset = Asset::new(
     "text/javascript; charset=utf-8",
 );
 static STYLE: Asset = Asset::new(
-    include_str!("../../console/console.css"),
+    concat!(
+        include_str!("../../pages/staff.css"),
+        include_str!("../../console/console.css")
+    ),
     "text/css; charset=utf-8",
 );
 

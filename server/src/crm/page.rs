@@ -14,7 +14,10 @@ static SCRIPT: Asset = Asset::new(
     "text/javascript; charset=utf-8",
 );
 static STYLE: Asset = Asset::new(
-    include_str!("../../dashboard/dashboard.css"),
+    concat!(
+        include_str!("../../pages/staff.css"),
+        include_str!("../../dashboard/dashboard.css")
+    ),
     "text/css; charset=utf-8",
 );
 
