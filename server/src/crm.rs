@@ -14,6 +14,7 @@
 //! | `GET /v1/crm/segments` | the latest refresh: segment sizes, money, LTV, VIPs |
 //! | `GET /v1/crm/segments/{name}/customers?limit=&offset=` | a segment's customers, best spenders first (`vip` and `all` too) |
 //! | `GET /v1/crm/segments/{name}.csv` | the same, every row, as CSV |
+//! | `GET`/`PUT`/`DELETE /v1/crm/custom-segments…` | the merchant's own segments ([`custom`], in the language of [`filter`]) |
 //! | `GET /v1/crm/funnel?from=&to=&by=day\|category\|device` | the funnel, viewed-not-bought, abandoned carts, recommendation clicks ([`funnel`]) |
 //! | `GET /v1/crm/overview?from=&to=` | sales, funnel, segment history, consent rates ([`overview`]) |
 //! | `POST /v1/crm/refresh` | recomputes the segments now ([`refresh`]) |
@@ -23,7 +24,9 @@
 //! orders count, in [`orders`]; why they are materialised, in [`refresh`].
 
 pub mod bench;
+pub mod custom;
 pub mod customer;
+pub mod filter;
 pub mod funnel;
 pub mod orders;
 pub mod overview;
@@ -160,6 +163,7 @@ pub fn routes() -> Router<AppState> {
             "/v1/crm/settings",
             route(get(settings_view).put(settings_put)),
         )
+        .merge(custom::routes())
         .merge(page::routes())
 }
 
@@ -309,46 +313,67 @@ async fn segments(State(state): State<AppState>, _: Staff) -> Result<Json<Value>
 }
 
 /// Which customers a segment path names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Filter {
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Which {
     Segment(Segment),
     Vip,
     All,
+    /// A custom segment's customers, best spenders first.
+    Profiles(Vec<i64>),
 }
 
-impl Filter {
-    fn parse(name: &str) -> Result<Filter, ApiError> {
+impl Which {
+    /// The customers of segment `name`: an RFM segment, `vip`, `all` or a custom
+    /// segment.
+    async fn find(state: &AppState, name: &str) -> Result<Which, ApiError> {
         match name {
-            "vip" => Ok(Filter::Vip),
-            "all" => Ok(Filter::All),
-            _ => Segment::parse(name).map(Filter::Segment).ok_or_else(|| {
+            "vip" => return Ok(Which::Vip),
+            "all" => return Ok(Which::All),
+            _ => {}
+        }
+        if let Some(segment) = Segment::parse(name) {
+            return Ok(Which::Segment(segment));
+        }
+        let rules = Arc::clone(&state.rules);
+        let wanted = name.to_owned();
+        let found = state
+            .store
+            .read(move |conn| {
+                let Some(text) = custom::saved(conn, &wanted)? else {
+                    return Ok(None);
+                };
+                Ok(Some(match custom::compile(conn, &rules, &text)? {
+                    Ok(filter) => Ok(custom::matching(conn, &rules, &filter)?),
+                    Err(e) => Err(e),
+                }))
+            })
+            .await?;
+        match found {
+            Some(profiles) => Ok(Which::Profiles(profiles?)),
+            None => {
                 let names: Vec<&str> = Segment::ALL.iter().map(|s| s.name()).collect();
-                ApiError::new(
+                Err(ApiError::new(
                     StatusCode::NOT_FOUND,
                     format!(
-                        "no segment {}; the segments are {}, and vip and all",
+                        "no segment {}; the segments are {}, vip, all and the custom segments at /v1/crm/custom-segments",
                         quote(&json!(name)),
                         names.join(", ")
                     ),
-                )
-            }),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Filter::Segment(s) => s.name(),
-            Filter::Vip => "vip",
-            Filter::All => "all",
+                ))
+            }
         }
     }
 
     /// The SQL condition and its parameter.
-    fn condition(self) -> (&'static str, Option<&'static str>) {
+    fn condition(&self) -> (&'static str, Option<String>) {
         match self {
-            Filter::Segment(s) => ("segment = ?1", Some(s.name())),
-            Filter::Vip => ("vip = 1 AND ?1 IS NULL", None),
-            Filter::All => ("?1 IS NULL", None),
+            Which::Segment(s) => ("c.segment = ?1", Some(s.name().to_owned())),
+            Which::Vip => ("c.vip = 1 AND ?1 IS NULL", None),
+            Which::All => ("?1 IS NULL", None),
+            Which::Profiles(ids) => (
+                "c.profile_id IN (SELECT value FROM json_each(?1))",
+                Some(json!(ids).to_string()),
+            ),
         }
     }
 }
@@ -380,14 +405,14 @@ const COLUMNS: [&str; 20] = [
 /// A segment's rows, best spenders first: each row's cells as JSON values.
 fn segment_rows(
     conn: &Connection,
-    filter: Filter,
+    which: &Which,
     limit: usize,
     offset: usize,
 ) -> rusqlite::Result<(i64, Vec<Vec<Value>>)> {
-    let (condition, param) = filter.condition();
+    let (condition, param) = which.condition();
     let total: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM crm_customers WHERE {condition}"),
-        [param],
+        &format!("SELECT COUNT(*) FROM crm_customers c WHERE {condition}"),
+        [&param],
         |row| row.get(0),
     )?;
     let mut statement = conn.prepare(&format!(
@@ -433,6 +458,17 @@ fn camel(column: &str) -> String {
     out
 }
 
+/// A row of [`segment_rows`] as an object keyed by the columns in camelCase.
+fn row_json(cells: Vec<Value>) -> Value {
+    Value::Object(
+        COLUMNS
+            .iter()
+            .zip(cells)
+            .map(|(c, v)| (camel(c), v))
+            .collect(),
+    )
+}
+
 /// `GET /v1/crm/segments/{name}/customers`: `{segment, total, limit, offset,
 /// customers: [{profileId, userId, name, email, phone, segment, r, f, m, recencyDays,
 /// orders, onlineOrders, storeOrders, monetary, aov, ltv, vip, firstOrderAt,
@@ -444,26 +480,15 @@ async fn segment_customers(
     query: QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     let UrlPath(name) = name.map_err(|e| bad_request(e.body_text()))?;
-    let filter = Filter::parse(&name)?;
     let (limit, offset) = page(&query_params(query, &["limit", "offset"])?)?;
+    let which = Which::find(&state, &name).await?;
     let (total, rows) = state
         .store
-        .read(move |conn| Ok(segment_rows(conn, filter, limit, offset)?))
+        .read(move |conn| Ok(segment_rows(conn, &which, limit, offset)?))
         .await?;
-    let customers: Vec<Value> = rows
-        .into_iter()
-        .map(|cells| {
-            Value::Object(
-                COLUMNS
-                    .iter()
-                    .zip(cells)
-                    .map(|(c, v)| (camel(c), v))
-                    .collect(),
-            )
-        })
-        .collect();
+    let customers: Vec<Value> = rows.into_iter().map(row_json).collect();
     Ok(Json(json!({
-        "segment": filter.name(), "total": total, "limit": limit, "offset": offset,
+        "segment": name, "total": total, "limit": limit, "offset": offset,
         "customers": customers,
     })))
 }
@@ -496,10 +521,10 @@ async fn segment_file(
             ),
         ));
     };
-    let filter = Filter::parse(name)?;
+    let which = Which::find(&state, name).await?;
     let (_, rows) = state
         .store
-        .read(move |conn| Ok(segment_rows(conn, filter, i64::MAX as usize, 0)?))
+        .read(move |conn| Ok(segment_rows(conn, &which, i64::MAX as usize, 0)?))
         .await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let failed = |e: csv::Error| {
@@ -517,7 +542,7 @@ async fn segment_file(
     let body = writer
         .into_inner()
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let disposition = format!("attachment; filename=\"souk-{}.csv\"", filter.name());
+    let disposition = format!("attachment; filename=\"souk-{name}.csv\"");
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(

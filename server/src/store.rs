@@ -42,12 +42,14 @@ pub(crate) fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0006_chat.sql")),
         // The CRM: staff roles, commerce indexes and the materialised scores.
         M::up(include_str!("../migrations/0007_crm.sql")),
+        // The merchant's own segments (migrations 0008 and 0009 go before this one).
+        M::up(include_str!("../migrations/0010_custom_segments.sql")),
     ])
 }
 
 /// The schema version this build of souk-server brings a database to: the number of
 /// [`migrations`].
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// How many read-only connections serve [`Store::read`].
 const READERS: usize = 4;

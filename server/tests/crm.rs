@@ -725,3 +725,225 @@ fn only_the_server_key_or_a_merchant_may_read_the_crm() {
     let reply = unset.get_with("/v1/crm/segments", &[("authorization", &bearer())]);
     assert!(reply.error(403).contains("--server-key"));
 }
+
+/// A merchant request with the server key: `method path` with a JSON body.
+fn crm_send(server: &Server, method: &str, path: &str, body: Option<Value>) -> Reply {
+    let text = body.map(|b| b.to_string());
+    server.send(
+        method,
+        path,
+        &[
+            ("authorization", &bearer()),
+            ("content-type", "application/json"),
+        ],
+        text.as_deref().map(str::as_bytes),
+    )
+}
+
+/// The user ids of a segment's customers, best spenders first.
+fn segment_users(server: &Server, name: &str) -> Vec<String> {
+    let page = crm_json(server, &format!("/v1/crm/segments/{name}/customers"));
+    let users: Vec<String> = page["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["userId"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(page["total"], users.len(), "{page}");
+    users
+}
+
+#[test]
+fn a_merchant_defines_segments_with_the_filter_language() {
+    let site = Site::new();
+    let server = start(&site);
+    const QUARTER: u64 = 90 * 24 * 60;
+    let line = |id: &str, category: &str, price: f64| json!({ "product_id": id, "name": id, "category": category, "price": price, "quantity": 1 });
+    let order = |id: &str, minutes: u64, user: &str, lines: Vec<Value>, total: f64| {
+        track(
+            id,
+            minutes,
+            &format!("anon-{user}"),
+            Some(user),
+            "Order Completed",
+            json!({ "order_id": id, "currency": "SAR", "subtotal": total, "products": lines }),
+        )
+    };
+    // Amal bought tea twice, three months ago, and is silver; Badr bought coffee last
+    // week; Carim bought tea once, yesterday.
+    send(
+        &server,
+        &[
+            order(
+                "o-a1",
+                QUARTER + 60,
+                "amal",
+                vec![line("tea-1", "Tea", 300.0)],
+                300.0,
+            ),
+            order(
+                "o-a2",
+                QUARTER,
+                "amal",
+                vec![line("tea-2", "Tea", 310.0)],
+                310.0,
+            ),
+            order(
+                "o-b1",
+                7 * 24 * 60,
+                "badr",
+                vec![line("cof-1", "Coffee", 40.0)],
+                40.0,
+            ),
+            order(
+                "o-c1",
+                24 * 60,
+                "carim",
+                vec![line("tea-1", "Tea", 300.0)],
+                300.0,
+            ),
+        ],
+    );
+    for (id, user, subtotal, minutes) in [
+        ("o-a1", "amal", 30000, QUARTER + 60),
+        ("o-a2", "amal", 31000, QUARTER),
+        ("o-b1", "badr", 4000, 7 * 24 * 60),
+    ] {
+        let order = json!({ "orderId": id, "userId": user, "subtotal": subtotal, "currency": "SAR", "at": ago(minutes) });
+        assert_eq!(
+            crm_send(&server, "POST", "/v1/orders", Some(order)).status,
+            201
+        );
+    }
+    // Only Amal said yes to marketing.
+    for (user, marketing) in [("amal", true), ("badr", false)] {
+        let consent = json!({
+            "consentId": format!("consent-{user}"), "anonymousId": format!("anon-{user}"),
+            "revision": "2024-05", "language": "en", "source": "banner",
+            "categories": {"necessary": true, "functional": true, "analytics": true,
+                           "personalization": false, "marketing": marketing},
+            "firstAt": ago(10), "updatedAt": ago(10), "gpc": false,
+        });
+        assert_eq!(server.post_json("/v1/consent", &consent).status, 200);
+    }
+    refresh(&server);
+
+    // The example: bought in a category, not in 60 days, tier at least silver.
+    let saved = crm_send(
+        &server,
+        "PUT",
+        "/v1/crm/custom-segments/lapsed-tea",
+        Some(
+            json!({ "label": "Lapsed tea lovers", "filter": "category = tea and last_order_days > 60 and tier >= silver" }),
+        ),
+    );
+    assert_eq!(saved.status, 200, "{}", saved.json());
+    assert_eq!(saved.json()["customers"], 1);
+    assert_eq!(segment_users(&server, "lapsed-tea"), ["amal"]);
+
+    for (filter, expected) in [
+        ("category = TEA", vec!["amal", "carim"]),
+        ("category != tea", vec!["badr"]),
+        ("orders >= 2 or spent < 50", vec!["amal", "badr"]),
+        ("consent = marketing", vec!["amal"]),
+        (
+            "not consent in (marketing) and last_order_days <= 7",
+            vec!["carim", "badr"],
+        ),
+        ("tier in (bronze)", vec!["badr"]),
+        ("product = tea-1 and first_order_days < 30", vec!["carim"]),
+    ] {
+        let reply = crm_send(
+            &server,
+            "POST",
+            "/v1/crm/custom-segments/preview",
+            Some(json!({ "filter": filter })),
+        );
+        let body = reply.json();
+        assert_eq!(reply.status, 200, "{filter}: {body}");
+        let users: Vec<&str> = body["sample"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["userId"].as_str().unwrap())
+            .collect();
+        assert_eq!(users, expected, "{filter}");
+        assert_eq!(body["customers"], expected.len(), "{filter}");
+    }
+
+    // The export has the segment's rows under the usual header.
+    let csv = crm(&server, "/v1/crm/segments/lapsed-tea.csv");
+    assert_eq!(csv.status, 200);
+    let text = String::from_utf8(csv.body.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("profile_id,user_id,"));
+    assert!(lines[1].contains(",amal,"), "{text}");
+    assert_eq!(
+        csv.header("content-disposition"),
+        Some("attachment; filename=\"souk-lapsed-tea.csv\"")
+    );
+
+    // Listed with its size; a mistake says where; names are checked; deleted is gone.
+    let list = crm_json(&server, "/v1/crm/custom-segments");
+    assert_eq!(list["segments"][0]["name"], "lapsed-tea");
+    assert_eq!(list["segments"][0]["label"], "Lapsed tea lovers");
+    assert_eq!(list["segments"][0]["customers"], 1);
+    let wrong = crm_send(
+        &server,
+        "PUT",
+        "/v1/crm/custom-segments/x",
+        Some(json!({ "filter": "tier >= platinum" })),
+    );
+    assert_eq!(wrong.status, 400);
+    assert_eq!(
+        wrong.error(400),
+        "filter: at character 9: no tier `platinum`; the tiers are bronze, silver, gold"
+    );
+    let wrong = crm_send(
+        &server,
+        "PUT",
+        "/v1/crm/custom-segments/champions",
+        Some(json!({ "filter": "vip" })),
+    );
+    assert!(wrong.error(400).contains("built-in segment"));
+    let wrong = crm_send(
+        &server,
+        "PUT",
+        "/v1/crm/custom-segments/Big%20Spenders",
+        Some(json!({ "filter": "vip" })),
+    );
+    assert!(wrong.error(400).contains("lower-case letters"));
+    let wrong = crm_send(
+        &server,
+        "POST",
+        "/v1/crm/custom-segments/preview",
+        Some(json!({ "filter": 3 })),
+    );
+    assert!(wrong.error(400).contains("filter: must be a string"));
+    assert_eq!(
+        crm_send(
+            &server,
+            "DELETE",
+            "/v1/crm/custom-segments/lapsed-tea",
+            None
+        )
+        .status,
+        204
+    );
+    assert_eq!(
+        crm_send(
+            &server,
+            "DELETE",
+            "/v1/crm/custom-segments/lapsed-tea",
+            None
+        )
+        .status,
+        404
+    );
+    assert!(crm(&server, "/v1/crm/segments/lapsed-tea/customers")
+        .error(404)
+        .contains("no segment"));
+    // Without the key or a merchant's session: nothing.
+    assert_eq!(server.get("/v1/crm/custom-segments").status, 401);
+}
