@@ -17,6 +17,7 @@
 //! | `GET`/`PUT`/`DELETE /v1/crm/custom-segments…` | the merchant's own segments ([`custom`], in the language of [`filter`]) |
 //! | `GET /v1/crm/funnel?from=&to=&by=day\|category\|device` | the funnel, viewed-not-bought, abandoned carts, recommendation clicks ([`funnel`]) |
 //! | `GET /v1/crm/overview?from=&to=` | sales, funnel, segment history, consent rates ([`overview`]) |
+//! | `GET /v1/crm/loyalty` | the loyalty rules, members per tier, points owed ([`programme`]) |
 //! | `POST /v1/crm/refresh` | recomputes the segments now ([`refresh`]) |
 //! | `GET`/`PUT /v1/crm/settings` | the VIP rule, the RFM currency, the as-of date |
 //!
@@ -31,6 +32,7 @@ pub mod funnel;
 pub mod orders;
 pub mod overview;
 pub mod page;
+pub mod programme;
 pub mod refresh;
 pub mod rfm;
 
@@ -164,6 +166,7 @@ pub fn routes() -> Router<AppState> {
             route(get(settings_view).put(settings_put)),
         )
         .merge(custom::routes())
+        .merge(programme::routes())
         .merge(page::routes())
 }
 

@@ -69,6 +69,29 @@ pub fn parse(text: &str) -> Result<Rules, String> {
     Ok(rules)
 }
 
+/// `rules` in the file's own format: [`parse`] reads it back unchanged.
+pub fn to_json(rules: &Rules) -> Value {
+    json!({
+        "earn": { "points": rules.earn.points, "per": rules.earn.per },
+        "bonuses": {
+            "signup": rules.bonuses.signup,
+            "birthday": rules.bonuses.birthday,
+            "review": rules.bonuses.review,
+            "referral": rules.bonuses.referral,
+        },
+        "tiers": rules.tiers.iter().map(|t| json!({
+            "id": t.id,
+            "name": { "en": t.name.en, "ar": t.name.ar },
+            "threshold": t.threshold,
+            "multiplier_permille": t.multiplier_permille,
+        })).collect::<Vec<_>>(),
+        "tier_window_days": rules.tier_window_days,
+        "tier_grace_days": rules.tier_grace_days,
+        "rewards": rules.rewards.iter().map(reward_json).collect::<Vec<_>>(),
+        "expiry_months": rules.expiry_months,
+    })
+}
+
 /// The reward `reward` as JSON, as the API shows it and a coupon keeps it.
 pub fn reward_json(reward: &Reward) -> Value {
     let mut value = json!({
@@ -293,6 +316,14 @@ impl RulesFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rules_read_back_from_their_json() {
+        let rules = Rules::default();
+        assert_eq!(parse(&to_json(&rules).to_string()).unwrap(), rules);
+        let never = parse(r#"{"expiry_months": null, "tiers": [{"id": "all", "name": {"en": "All", "ar": "الكل"}, "threshold": 0, "multiplier_permille": 1000}]}"#).unwrap();
+        assert_eq!(parse(&to_json(&never).to_string()).unwrap(), never);
+    }
 
     #[test]
     fn an_empty_file_is_the_default_programme() {

@@ -946,4 +946,21 @@ fn a_merchant_defines_segments_with_the_filter_language() {
         .contains("no segment"));
     // Without the key or a merchant's session: nothing.
     assert_eq!(server.get("/v1/crm/custom-segments").status, 401);
+
+    // The loyalty programme's page: the rules as configured, members per tier, points.
+    let loyalty = crm_json(&server, "/v1/crm/loyalty");
+    assert_eq!(loyalty["rules"]["tiers"][1]["id"], "silver");
+    assert_eq!(loyalty["rules"]["earn"], json!({ "points": 1, "per": 100 }));
+    assert_eq!(loyalty["members"]["total"], 2);
+    let held: Vec<(&str, i64)> = loyalty["members"]["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap(), t["customers"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(held, [("bronze", 1), ("silver", 1), ("gold", 0)]);
+    let points = &loyalty["points"];
+    assert!(points["earned"].as_i64().unwrap() >= 650, "{points}");
+    assert_eq!(points["owed"], points["earned"], "nothing spent yet");
+    assert_eq!(server.get("/v1/crm/loyalty").status, 401);
 }
