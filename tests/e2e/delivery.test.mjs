@@ -101,7 +101,9 @@ test("logging in to the shop identifies the shopper to souk, on the ESM page too
   assert.equal(status, 200);
   const ids = profile.identities.map(({ kind, value }) => `${kind}:${value}`);
   assert.ok(ids.includes(`anonymous_id:${anonymousId}`) && ids.includes(`user_id:${userId}`), ids.join(", "));
-  assert.deepEqual(profile.links.map(({ reason, status }) => `${reason}:${status}`), ["identify:merged"]);
+  // Linked by the identify call, and the email the shop sent with it.
+  assert.deepEqual(profile.links.map(({ reason, status }) => `${reason}:${status}`), ["identify:merged", "traits.email:merged"]);
+  assert.ok(ids.includes("email:layla@example.com"), ids.join(", "));
   const before = env.server.events().filter((e) => e.anonymousId === anonymousId && !e.userId);
   assert.ok(before.length >= 1, "the page view before login was anonymous");
   assert.ok(profile.events.count > before.length, "and it counts in the customer's profile");

@@ -138,10 +138,10 @@ export const soukWarnings = (log) => log.warnings.filter((text) => text.startsWi
 /** Removes the test's temporary folders. */
 export const cleanup = (dir) => rmSync(dir, { recursive: true, force: true });
 
-/** Fails the test on any uncaught page error or console error the page logged. */
-export function assertClean(log) {
+/** Fails the test on any uncaught page error or console error the page logged, but the ones `allowed` matches. */
+export function assertClean(log, allowed = null) {
   assert.deepEqual(log.pageErrors, [], "no uncaught page error");
-  assert.deepEqual(log.errors, [], "no console error");
+  assert.deepEqual(allowed ? log.errors.filter((text) => !allowed.test(text)) : log.errors, [], "no console error");
 }
 
 /** Lets running animations finish, in the page and in souk's widgets' shadow roots. */

@@ -1134,14 +1134,15 @@
   function session() {
     var user = currentUser();
     if (!user) return Promise.resolve(null);
-    if (!window.crypto || !crypto.subtle) return Promise.resolve({ userId: user.id });
+    var who = { userId: user.id, email: user.email, name: user.name };
+    if (!window.crypto || !crypto.subtle) return Promise.resolve(who);
     var bytes = function (text) { return new TextEncoder().encode(text); };
     var key = { name: "HMAC", hash: "SHA-256" };
     return crypto.subtle.importKey("raw", bytes(DEMO_IDENTITY_SECRET), key, false, ["sign"])
       .then(function (k) { return crypto.subtle.sign("HMAC", k, bytes(user.id)); })
       .then(function (mac) {
         var hex = Array.from(new Uint8Array(mac), function (b) { return b.toString(16).padStart(2, "0"); }).join("");
-        return { userId: user.id, userHash: hex };
+        return Object.assign(who, { userHash: hex });
       });
   }
 

@@ -28,7 +28,10 @@
     if (!window.shop || !window.shop.session) return;
     window.shop.session().then(function (shopper) {
       if (!shopper) return;
-      withSouk(function (souk) { souk.identify(shopper.userId, {}, { userHash: shopper.userHash }); });
+      // The traits let the merchant's CRM find them by name or email, and match
+      // their in-store sales (POS import by email) to this profile.
+      var traits = { email: shopper.email, name: shopper.name };
+      withSouk(function (souk) { souk.identify(shopper.userId, traits, { userHash: shopper.userHash }); });
     });
   }
   document.addEventListener("shop:login", identify);

@@ -234,9 +234,26 @@ fn orders_json(conn: &Connection, profile: i64) -> rusqlite::Result<Bought> {
             .then(b.quantity.total_cmp(&a.quantity))
             .then_with(|| a_id.cmp(b_id))
     });
-    let products: Vec<Value> = products
+    // A line without a name or category (a GA4 purchase carries ids) takes the
+    // catalogue's.
+    let mut catalogue = conn.prepare_cached(
+        "SELECT name_en, nullif(category, '') FROM catalog_products WHERE id = ?1",
+    )?;
+    let mut listed = Vec::new();
+    for (id, mut lines) in products.into_iter().take(TOP_PRODUCTS) {
+        if lines.name.is_none() || lines.category.is_none() {
+            let known: Option<(String, Option<String>)> = catalogue
+                .query_row([&id], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?;
+            if let Some((name, category)) = known {
+                lines.name = lines.name.or(Some(name));
+                lines.category = lines.category.or(category);
+            }
+        }
+        listed.push((id, lines));
+    }
+    let products: Vec<Value> = listed
         .into_iter()
-        .take(TOP_PRODUCTS)
         .map(|(id, lines)| {
             json!({
                 "productId": id, "name": lines.name, "category": lines.category,
