@@ -161,10 +161,8 @@ export function goLive({ config, files, emit, fail, guarded, isLive }) {
   // The language widgets speak: Arabic or English.
   const widgetLang = () => (lang().toLowerCase().startsWith("ar") ? "ar" : "en");
   const parts = { config, files, handle, guarded, fail, whenParsed, widgetLang };
-  const recommendations = startRecommendations({
-    ...parts,
-    clicked: (properties) => methods.track("Product Clicked", properties),
-  });
+  // `methods` comes below: reach it when a list is seen or clicked.
+  const recommendations = startRecommendations({ ...parts, track: (name, properties) => methods.track(name, properties) });
   const functional = () => consentState().categories.functional;
   const loyalty = startLoyalty({ ...parts, functional });
   const chat = startChat({ ...parts, functional });

@@ -5,9 +5,25 @@
 // comes from the main module, which owns consent and storage.
 
 /** Starts watching for recommendation elements; `scan()` looks at the page again. */
-export function startRecommendations({ config, files, handle, guarded, fail, whenParsed, widgetLang, clicked }) {
+export function startRecommendations({ config, files, handle, guarded, fail, whenParsed, widgetLang, track }) {
   let recommender = null;
   const filled = new WeakMap(); // element → what it shows, so a second look changes nothing
+  // One impression per list shown, once half of it is in view: the merchant's
+  // click-through rate per surface (`Product List Viewed`, then `Product Clicked`).
+  const lists = new WeakMap(); // element → the list it shows, until it is seen
+  const viewer =
+    typeof IntersectionObserver === "function" &&
+    new IntersectionObserver(
+      (entries) =>
+        entries.forEach(({ isIntersecting, target }) => {
+          const list = isIntersecting && lists.get(target);
+          if (!list) return;
+          lists.delete(target);
+          viewer.unobserve(target);
+          guarded(track, "Product List Viewed", list);
+        }),
+      { threshold: 0.5 },
+    );
   // "Picked for you" is made from the profile: without personalisation it shows nothing.
   const personal = () => handle.profileText() !== undefined;
 
@@ -57,18 +73,24 @@ export function startRecommendations({ config, files, handle, guarded, fail, whe
       surface === "for-you" && profile === undefined
         ? []
         : scorer.recommend(surface, subject || undefined, handle.cartProducts(), profile, Date.now(), limit, widgetLang(), config.recommendations || {});
-    element.render({ lang: widgetLang(), items, listId: element.getAttribute("list-id") || "souk-" + surface });
+    const listId = element.getAttribute("list-id") || "souk-" + surface;
+    element.render({ lang: widgetLang(), items, listId });
+    if (viewer && items.length) {
+      lists.set(element, { list_id: listId, products: items.map((item, i) => ({ product_id: item.id, position: i + 1 })) });
+      viewer.observe(element);
+    }
   }
 
   // An element added or changed after the page loaded asks for its cards.
   const onRequest = ({ target }) => guarded(show, [target]);
-  const onClick = ({ detail }) => guarded(clicked, { product_id: detail.id, position: detail.position, list_id: detail.listId });
+  const onClick = ({ detail }) => guarded(track, "Product Clicked", { product_id: detail.id, position: detail.position, list_id: detail.listId });
   document.addEventListener("souk-recommendations-request", onRequest);
   document.addEventListener("souk-recommendation-click", onClick);
 
   return {
     scan: () => whenParsed(scan),
     stop() {
+      if (viewer) viewer.disconnect();
       document.removeEventListener("souk-recommendations-request", onRequest);
       document.removeEventListener("souk-recommendation-click", onClick);
     },

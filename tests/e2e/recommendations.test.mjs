@@ -115,7 +115,7 @@ test("in Arabic the row reads right to left, with Arabic names", async () => {
   assertClean(log);
 });
 
-test("a click on a card is Product Clicked with its list and position, and the card still navigates", async () => {
+test("a list in view is one impression, a click on a card is Product Clicked with its list and position, and the card still navigates", async () => {
   const { page, log, close } = await openPage(env.browser, { viewport: { width: 1280, height: 900 } });
   await showing(page, "/product.html?id=p001&lang=en", "similar", ["p008"]);
   await page.getByRole("button", { name: "Accept all", exact: true }).click();
@@ -127,6 +127,13 @@ test("a click on a card is Product Clicked with its list and position, and the c
   while (clicked().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   assert.equal(clicked().length, 1);
   assert.deepEqual([clicked()[0].properties.product_id, clicked()[0].properties.position], [id, 1]);
+  // The list seen before the click is its impression: the merchant's click-through rate.
+  const viewed = env.server.events().filter((e) => e.event === "Product List Viewed" && e.properties.list_id === "souk-similar");
+  assert.equal(viewed.length, 1, "one impression for the list shown");
+  assert.deepEqual(viewed[0].properties.products[0], { product_id: id, position: 1 });
+  const { body: funnel } = await env.server.merchant("/v1/crm/funnel");
+  const similar = funnel.recommendations.find((r) => r.surface === "similar");
+  assert.deepEqual([similar.impressions, similar.clicks, similar.ctr], [1, 1, 1]);
   await close();
   assertClean(log);
 });

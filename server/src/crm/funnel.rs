@@ -14,10 +14,10 @@
 //!
 //! # Recommendations
 //!
-//! The plugin's `<souk-recommendations>` widget sends `Product Clicked` with
-//! `list_id` `souk-<surface>` (`souk-similar`, `souk-cart`, `souk-for-you`) and no
-//! impression event. So per surface: `clicks`, `clickers` (profiles), `impressions`
-//! (`Product List Viewed` with that list_id, which a shop may send), `ctr` = clicks ÷
+//! The plugin's `<souk-recommendations>` widget sends `Product List Viewed` once a
+//! list is half in view and `Product Clicked` on a card, both with `list_id`
+//! `souk-<surface>` (`souk-similar`, `souk-cart`, `souk-for-you`). So per surface:
+//! `clicks`, `clickers` (profiles), `impressions` (the lists viewed), `ctr` = clicks ÷
 //! impressions only when there are impressions (else null, never a guess), and
 //! `addedAfterClick`, the clicks whose product the same profile then added to the
 //! cart, an outcome rate that needs no impressions.
