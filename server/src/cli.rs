@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API and the demo storefront.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Write out the stored events, in the order received (then by messageId).
     Events(EventsArgs),
     /// Replace the stored catalogue with a JSON product feed.
@@ -45,6 +45,10 @@ pub enum Command {
     /// The merchant's CRM: refresh the RFM segments, change their settings, import a
     /// shop's invoices, and time it all.
     Crm(crate::crm::CrmArgs),
+    /// A customer's rights: export everything held about them, or erase it.
+    Customer(crate::privacy::CustomerArgs),
+    /// Right-time triggers: evaluate them once and deliver their webhooks.
+    Triggers(crate::triggers::TriggersArgs),
 }
 
 /// Options of `souk-server serve`.
@@ -102,10 +106,24 @@ pub struct ServeArgs {
     /// when the team is back. Without it the chat is always open.
     #[arg(long, value_name = "HOURS", env = "SOUK_CHAT_HOURS", value_parser = crate::chat::hours::parse)]
     pub chat_hours: Option<crate::chat::Hours>,
-    /// Recompute the CRM's RFM segments, lifetime values and VIPs this often (`15m`,
-    /// `1h`, `1d`); without it, once at startup (and on `POST /v1/crm/refresh`).
+    /// Recompute the CRM's RFM segments, lifetime values and VIPs at least this often
+    /// (`15m`, `1h`, `1d`), even when no new data came; they are also recomputed at
+    /// startup, when new orders, identities or consents arrive, and on
+    /// `POST /v1/crm/refresh`.
     #[arg(long, value_name = "INTERVAL", value_parser = model::parse_every)]
     pub crm_every: Option<std::time::Duration>,
+    /// How often the CRM looks for new orders, identities and consents to recompute
+    /// the segments (`10s`, `1m`).
+    #[arg(long, value_name = "INTERVAL", default_value = "10s", value_parser = model::parse_every)]
+    pub crm_watch: std::time::Duration,
+    /// Evaluate the right-time triggers this often (`1m`, `30s`, `5m`); the webhooks
+    /// they fire are delivered as soon as they are due.
+    #[arg(long, value_name = "INTERVAL", default_value = "1m", value_parser = crate::triggers::parse_interval)]
+    pub triggers_every: std::time::Duration,
+    /// The wait before a failed webhook's first retry; each later one doubles it,
+    /// plus jitter (`30s`; tests use milliseconds, such as `20ms`).
+    #[arg(long, value_name = "INTERVAL", default_value = "30s", value_parser = crate::triggers::parse_interval)]
+    pub triggers_retry_base: std::time::Duration,
     /// Directory of the demo storefront, served at `/`.
     #[arg(long, default_value = "www")]
     pub www: PathBuf,
@@ -261,7 +279,7 @@ impl Cli {
     /// Runs the chosen subcommand to completion.
     pub async fn run(self) -> Result<(), Error> {
         match self.command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Events(args) => export::run(&args),
             Command::ImportCatalog(args) => catalog::run(&args).await,
             Command::ImportPos(args) => pos::run(&args).await,
@@ -269,6 +287,8 @@ impl Cli {
             Command::Eval(args) => eval::run(&args).await,
             Command::Agent(args) => crate::chat::agents::run(args).await,
             Command::Crm(args) => crate::crm::run(args).await,
+            Command::Triggers(args) => crate::triggers::run(args).await,
+            Command::Customer(args) => crate::privacy::run(args).await,
         }
     }
 }

@@ -31,6 +31,11 @@ pub const CATEGORIES: &[&str] = &[
     "marketing",
 ];
 
+/// The categories a shopper chooses: all but `necessary`, which is always on.
+pub fn choices() -> &'static [&'static str] {
+    &CATEGORIES[1..]
+}
+
 /// One checked version of a consent record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {

@@ -167,7 +167,9 @@ pub fn routes() -> Router<AppState> {
         )
         .merge(custom::routes())
         .merge(programme::routes())
+        .merge(crate::privacy::routes())
         .merge(page::routes())
+        .merge(crate::triggers::api::routes())
 }
 
 type QueryParams = Result<Query<Vec<(String, String)>>, QueryRejection>;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRef, Path as UrlPath, Query, State};
-use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, MethodRouter};
@@ -98,7 +98,7 @@ pub fn router(
     api = api.merge(crate::chat::routes(&origins));
     api = api.merge(crate::crm::routes());
     for &kind in ingest::TYPES {
-        let call = post(move |store, auth, body| single(kind, store, auth, body));
+        let call = post(move |store, auth, headers, body| single(kind, store, auth, headers, body));
         api = api.route(&format!("/v1/{kind}"), browser(call));
     }
     api.route(
@@ -211,9 +211,13 @@ async fn health(State(store): State<Arc<Store>>) -> Result<Json<Value>, ApiError
 async fn batch(
     State(store): State<Arc<Store>>,
     auth: WriteAuth,
-    JsonBody(body): JsonBody<{ ingest::MAX_BODY_BYTES }>,
+    headers: HeaderMap,
+    JsonBody(mut body): JsonBody<{ ingest::MAX_BODY_BYTES }>,
 ) -> Result<Json<Value>, ApiError> {
     auth.confirm(&body)?;
+    if let (Some(class), Some(Value::Array(messages))) = (device(&headers), body.get_mut("batch")) {
+        ingest::add_device(messages, class);
+    }
     let ingest::Batch { events, rejected } = ingest::parse_batch(&body)?;
     let stored = store_events(&store, events).await?;
     let mut answer = json!({
@@ -235,9 +239,13 @@ async fn single(
     kind: &'static str,
     State(store): State<Arc<Store>>,
     auth: WriteAuth,
-    JsonBody(body): JsonBody<{ ingest::MAX_MESSAGE_BODY_BYTES }>,
+    headers: HeaderMap,
+    JsonBody(mut body): JsonBody<{ ingest::MAX_MESSAGE_BODY_BYTES }>,
 ) -> Result<Json<Value>, ApiError> {
     auth.confirm(&body)?;
+    if let Some(class) = device(&headers) {
+        ingest::add_device(std::slice::from_mut(&mut body), class);
+    }
     let event = ingest::parse_single(&body, kind)?;
     let stored = store_events(&store, vec![event]).await?;
     let mut answer = json!({ "success": true });
@@ -245,6 +253,12 @@ async fn single(
         answer["duplicate"] = json!(true);
     }
     Ok(Json(answer))
+}
+
+/// The device class of the browser that sent a request, from its `User-Agent`.
+fn device(headers: &HeaderMap) -> Option<&'static str> {
+    let agent = headers.get(axum::http::header::USER_AGENT)?.to_str().ok()?;
+    ingest::device_class(agent)
 }
 
 /// Stores `events` in one write job (nothing to wait for when there are none).

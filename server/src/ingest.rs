@@ -158,6 +158,42 @@ pub fn parse_single(body: &Value, kind: &'static str) -> Result<Event, Invalid> 
     parse_message(&Value::Object(object), "body")
 }
 
+/// The kind of device a browser's `User-Agent` names: `mobile`, `tablet` or
+/// `desktop`; `None` for what is not a browser (a shop's backend, a script).
+pub fn device_class(user_agent: &str) -> Option<&'static str> {
+    if !user_agent.starts_with("Mozilla/") {
+        return None;
+    }
+    Some(
+        if user_agent.contains("iPad") || user_agent.contains("Tablet") {
+            "tablet"
+        } else if user_agent.contains("Mobi") || user_agent.contains("Android") {
+            "mobile"
+        } else {
+            "desktop"
+        },
+    )
+}
+
+/// Records `class` as `context.device.type` in each message of `messages` that does
+/// not say its device: the funnel's split by device. Only the class is kept, never
+/// the `User-Agent` it came from.
+pub fn add_device(messages: &mut [Value], class: &str) {
+    for message in messages {
+        let Some(object) = message.as_object_mut() else {
+            continue;
+        };
+        let context = object.entry("context").or_insert_with(|| json!({}));
+        let Some(context) = context.as_object_mut() else {
+            continue;
+        };
+        let device = context.entry("device").or_insert_with(|| json!({}));
+        if let Some(device) = device.as_object_mut() {
+            device.entry("type").or_insert_with(|| json!(class));
+        }
+    }
+}
+
 /// Checks one message. Its fields are named bare in errors; `name` is what errors about
 /// the message as a whole call it.
 pub fn parse_message(message: &Value, name: &str) -> Result<Event, Invalid> {

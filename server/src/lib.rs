@@ -27,9 +27,11 @@ pub mod loyalty;
 pub mod model;
 pub mod pages;
 pub mod pos;
+pub mod privacy;
 pub mod rules;
 pub mod serve;
 pub mod store;
+pub mod triggers;
 
 /// What can stop a souk-server command.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,9 @@ pub enum Error {
     /// A CRM command failed.
     #[error(transparent)]
     Crm(#[from] crm::CrmError),
+    /// A customer export or erasure failed.
+    #[error(transparent)]
+    Privacy(#[from] privacy::PrivacyError),
     /// Something else already listens on the address.
     #[error("cannot listen on {addr}: the address is already in use (is another souk-server running? choose another --addr)")]
     AddrInUse {

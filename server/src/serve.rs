@@ -79,7 +79,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
     }
     let model = crate::model::Latest::default();
     crate::model::schedule(args.db.clone(), model.clone(), args.model_every);
-    crate::crm::refresh::schedule(Arc::downgrade(&store), args.crm_every);
+    crate::crm::refresh::schedule(Arc::downgrade(&store), args.crm_every, args.crm_watch);
     let keys = Keys::new(
         args.write_key.unwrap_or_else(|| DEMO_WRITE_KEY.to_owned()),
         args.server_key,
@@ -102,6 +102,12 @@ pub async fn run(args: ServeArgs) -> Result<(), Error> {
         model,
         chat: chat.clone(),
     };
+    crate::triggers::schedule(
+        Arc::downgrade(&store),
+        Arc::clone(&state.rules),
+        args.triggers_every,
+        args.triggers_retry_base,
+    );
     let app = http::router(state, origins, args.demo_shop, &args.www, &args.dist);
 
     {

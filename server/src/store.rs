@@ -42,6 +42,11 @@ pub(crate) fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0006_chat.sql")),
         // The CRM: staff roles, commerce indexes and the materialised scores.
         M::up(include_str!("../migrations/0007_crm.sql")),
+        // Right-time triggers: their settings, the webhooks they fired and each
+        // attempt to deliver them.
+        M::up(include_str!("../migrations/0008_triggers.sql")),
+        // The erasures log, and append-only tables that an erasure may pseudonymise.
+        M::up(include_str!("../migrations/0009_erasure.sql")),
         // The merchant's own segments (migrations 0008 and 0009 go before this one).
         M::up(include_str!("../migrations/0010_custom_segments.sql")),
     ])
@@ -49,7 +54,7 @@ pub(crate) fn migrations() -> Migrations<'static> {
 
 /// The schema version this build of souk-server brings a database to: the number of
 /// [`migrations`].
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// How many read-only connections serve [`Store::read`].
 const READERS: usize = 4;

@@ -964,3 +964,118 @@ fn a_merchant_defines_segments_with_the_filter_language() {
     assert_eq!(points["owed"], points["earned"], "nothing spent yet");
     assert_eq!(server.get("/v1/crm/loyalty").status, 401);
 }
+
+#[test]
+fn segments_follow_new_orders_without_a_refresh() {
+    let site = Site::new();
+    let mut cmd = site.command();
+    cmd.args(["--server-key", SERVER_KEY, "--crm-watch", "1s"]);
+    let server = Server::start(cmd);
+    let customers = |server: &Server| {
+        crm_json(server, "/v1/crm/segments/all/customers")["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["userId"].as_str().unwrap().to_owned(),
+                    c["orders"].as_i64().unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let post_order = |id: &str, user: &str| {
+        let order = json!({ "orderId": id, "userId": user, "subtotal": 5000, "currency": "SAR", "at": ago(5) });
+        assert_eq!(
+            crm_send(&server, "POST", "/v1/orders", Some(order)).status,
+            201
+        );
+    };
+    let within = |want: &[(&str, i64)]| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let got = customers(&server);
+            let want: Vec<(String, i64)> = want.iter().map(|(u, n)| (u.to_string(), *n)).collect();
+            if got == want {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still {got:?}, want {want:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    post_order("o-1", "rania");
+    within(&[("rania", 1)]);
+    post_order("o-2", "rania");
+    post_order("o-3", "sami");
+    within(&[("rania", 2), ("sami", 1)]);
+}
+
+#[test]
+fn the_funnel_splits_by_the_browsers_device_class_and_keeps_no_user_agent() {
+    let site = Site::new();
+    let server = start(&site);
+    const PHONE: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36";
+    const LAPTOP: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+    let post = |agent: &str, messages: Vec<Value>| {
+        let body = json!({ "batch": messages }).to_string();
+        let reply = server.post(
+            "/v1/batch",
+            &[
+                ("authorization", &basic(DEMO_KEY)),
+                ("content-type", "application/json"),
+                ("user-agent", agent),
+            ],
+            body,
+        );
+        assert_eq!(reply.status, 200, "{}", reply.json());
+    };
+    let view = |id: &str, anon: &str| {
+        track(
+            id,
+            30,
+            anon,
+            None,
+            "Product Viewed",
+            json!({ "product_id": "tea-1" }),
+        )
+    };
+    post(PHONE, vec![view("m1", "phone-1"), view("m2", "phone-2")]);
+    post(LAPTOP, vec![view("d1", "laptop-1")]);
+    // A shop's backend is no browser; a message that names its device keeps it.
+    let mut tablet = view("t1", "tablet-1");
+    tablet["context"] = json!({ "device": { "type": "tablet" } });
+    post("shop-backend/2.1", vec![view("b1", "backend-1"), tablet]);
+
+    let funnel = crm_json(&server, "/v1/crm/funnel?by=device");
+    let mut viewed: Vec<(String, i64)> = funnel["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"].as_str().unwrap().to_owned(),
+                g["steps"][0]["profiles"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    viewed.sort();
+    assert_eq!(
+        viewed,
+        [
+            ("desktop".into(), 1),
+            ("mobile".into(), 2),
+            ("tablet".into(), 1),
+            ("unknown".into(), 1)
+        ]
+    );
+    let stored = site.rows("SELECT body FROM events");
+    assert!(
+        stored
+            .iter()
+            .all(|row| !row.to_string().contains("Mozilla")),
+        "no user agent is stored"
+    );
+}

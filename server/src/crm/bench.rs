@@ -522,6 +522,34 @@ struct Timing {
     funnel_ms: f64,
     segments_ms: f64,
     customer_ms: f64,
+    /// A custom segment over the scores only, and one that also reads the products
+    /// bought and the tiers: (ms, customers).
+    custom_scores: (f64, usize),
+    custom_full: (f64, usize),
+}
+
+/// The custom segments the bench times: one over the scores, one over what was bought
+/// and the loyalty tier too.
+const CUSTOM_SCORES: &str = "segment in (at-risk, cant-lose) and orders >= 3";
+const CUSTOM_FULL: &str = "product = 85123A and last_order_days > 30 and tier >= silver";
+
+/// Times custom segment `filter` on `store`: (ms, customers in it).
+async fn time_custom(store: &Store, filter: &'static str) -> Result<(f64, usize), Error> {
+    let started = Instant::now();
+    let found = store
+        .read(move |conn| {
+            let rules = Rules::default();
+            Ok(match super::custom::compile(conn, &rules, filter)? {
+                Ok(compiled) => Ok(super::custom::matching(conn, &rules, &compiled)?.len()),
+                Err(e) => Err(e.message().to_owned()),
+            })
+        })
+        .await?;
+    let customers = found.map_err(|problem| CrmError::Setting {
+        flag: "sizes",
+        problem: format!("the bench's filter {filter:?} does not read: {problem}"),
+    })?;
+    Ok((ms(started), customers))
 }
 
 fn ms(started: Instant) -> f64 {
@@ -591,6 +619,8 @@ async fn time_size(dir: &Path, shop: &Shop, size: usize) -> Result<Timing, Error
             })
             .await?;
         let customer_ms = ms(started);
+        let custom_scores = time_custom(&store, CUSTOM_SCORES).await?;
+        let custom_full = time_custom(&store, CUSTOM_FULL).await?;
         Ok::<_, Error>(Timing {
             loaded,
             import_s,
@@ -601,6 +631,8 @@ async fn time_size(dir: &Path, shop: &Shop, size: usize) -> Result<Timing, Error
             funnel_ms,
             segments_ms,
             customer_ms,
+            custom_scores,
+            custom_full,
         })
     }
     .await;
@@ -639,11 +671,11 @@ pub async fn bench_cli(args: BenchArgs) -> Result<(), Error> {
     if let Some(e) = failed {
         return Err(e);
     }
-    println!("| events | customers | orders (online + store) | import | refresh (read + score + write) | read path (no write) | overview (whole year) | funnel by day, with products | segments read | customer 360 |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| events | customers | orders (online + store) | import | refresh (read + score + write) | read path (no write) | overview (whole year) | funnel by day, with products | segments read | customer 360 | custom segment, scores | custom segment, products + tier |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for t in &rows {
         println!(
-            "| {} | {} | {} ({} + {}) | {:.1} s | {:.0} ms ({} + {} + {}) | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} ms | {:.1} ms |",
+            "| {} | {} | {} ({} + {}) | {:.1} s | {:.0} ms ({} + {} + {}) | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} ms | {:.1} ms | {:.1} ms ({}) | {:.0} ms ({}) |",
             t.loaded.events,
             t.run.customers,
             t.run.orders,
@@ -659,8 +691,13 @@ pub async fn bench_cli(args: BenchArgs) -> Result<(), Error> {
             t.funnel_ms,
             t.segments_ms,
             t.customer_ms,
+            t.custom_scores.0,
+            t.custom_scores.1,
+            t.custom_full.0,
+            t.custom_full.1,
         );
     }
+    println!("\ncustom segments: scores `{CUSTOM_SCORES}`; products + tier `{CUSTOM_FULL}`");
     if let Some(last) = rows.last() {
         println!("\nsegments at {} events:\n", last.loaded.events);
         print!("{}", table(&last.run));

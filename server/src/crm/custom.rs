@@ -192,17 +192,18 @@ fn products(conn: &Connection) -> rusqlite::Result<HashMap<i64, (Vec<String>, Ve
     Ok(bought)
 }
 
-/// The consent categories each profile's latest choice grants (over all its
-/// anonymous ids).
-pub fn consents(conn: &Connection) -> rusqlite::Result<HashMap<i64, Vec<&'static str>>> {
+/// The consent categories each profile's latest choice grants, over all its
+/// anonymousIds and userIds (as the triggers read it, [`crate::triggers`]).
+fn consents(conn: &Connection) -> rusqlite::Result<HashMap<i64, Vec<&'static str>>> {
     let mut statement = conn.prepare(
         "SELECT i.profile_id, c.functional, c.analytics, c.personalization, c.marketing
-         FROM consents c JOIN identities i ON i.kind = ?1 AND i.value = c.anonymous_id
+         FROM consents c JOIN identities i
+              ON (i.kind = ?1 AND i.value = c.anonymous_id) OR (i.kind = ?2 AND i.value = c.user_id)
          ORDER BY c.updated_at, c.id",
     )?;
-    let rows = statement.query_map([identity::ANONYMOUS_ID], |row| {
+    let rows = statement.query_map([identity::ANONYMOUS_ID, identity::USER_ID], |row| {
         let mut granted = Vec::new();
-        for (i, category) in super::filter::CONSENT_CATEGORIES.iter().enumerate() {
+        for (i, category) in crate::consent::choices().iter().enumerate() {
             if row.get::<_, bool>(i + 1)? {
                 granted.push(*category);
             }

@@ -697,20 +697,16 @@ fn segment(name: &str, at: usize) -> Result<Segment, FilterError> {
     })
 }
 
-/// The consent categories a customer can grant.
-pub const CONSENT_CATEGORIES: [&str; 4] =
-    ["functional", "analytics", "personalization", "marketing"];
-
 fn consent(name: &str, at: usize) -> Result<String, FilterError> {
     let lower = name.to_ascii_lowercase();
-    if CONSENT_CATEGORIES.contains(&lower.as_str()) {
+    if crate::consent::choices().contains(&lower.as_str()) {
         Ok(lower)
     } else {
         Err(FilterError {
             at,
             message: format!(
                 "no consent category `{name}`; they are {}",
-                CONSENT_CATEGORIES.join(", ")
+                crate::consent::choices().join(", ")
             ),
         })
     }

@@ -246,12 +246,10 @@ impl Message {
         if let Some(kind) = text(self.context.device.as_ref().and_then(|d| d.get("type"))) {
             return kind.to_ascii_lowercase();
         }
-        match text(self.context.user_agent.as_ref()) {
-            Some(ua) if ua.contains("iPad") || ua.contains("Tablet") => "tablet".to_owned(),
-            Some(ua) if ua.contains("Mobi") || ua.contains("Android") => "mobile".to_owned(),
-            Some(_) => "desktop".to_owned(),
-            None => "unknown".to_owned(),
-        }
+        text(self.context.user_agent.as_ref())
+            .and_then(|ua| crate::ingest::device_class(&ua))
+            .unwrap_or("unknown")
+            .to_owned()
     }
 }
 
