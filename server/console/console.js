@@ -2,27 +2,22 @@
 // live over the agents' Server-Sent Events stream. Plain DOM, no framework, no build.
 //
 // Everything a shopper or an agent wrote (and everything the shop's pages sent: titles,
-// URLs, product names) goes into the page as text nodes only, never as HTML.
+// URLs, product names) goes into the page as text nodes only, never as HTML. Signing
+// in, the API client, the text and the DOM helpers are the staff pages' own module,
+// ./staff.js.
+
+import { $, announce, api, applyText, el, fill, fmtNumber, lang, plural, resume, setLang, showPage, staffSession, t, useText } from "./staff.js";
 
 const LANG_KEY = "souk.agent.lang";
 const TYPING_SHOWN_MS = 6000;
 const TYPING_NOTICE_MS = 3000;
 const RELOAD_DELAY_MS = 250;
 
-/** Plural forms for `count`-style entries: `{one, two, few, many, other, zero}`. */
-const plural = (forms) => (n, fmt) => {
-  const rule = new Intl.PluralRules(lang).select(n);
-  const form = forms[rule] ?? forms.other;
-  return form.replace("{n}", fmt(n));
-};
-
 const TEXT = {
   en: {
     title: "Agent console",
     brand: "Agent console",
     skip: "Skip to the conversation",
-    language: "Language",
-    logout: "Sign out",
     inbox: "Inbox",
     messages: "Messages",
     filtersLabel: "Filter conversations",
@@ -41,15 +36,6 @@ const TEXT = {
     unread: plural({ one: "{n} unread message", other: "{n} unread messages" }),
     loginTitle: "Sign in to the agent console",
     loginIntro: "Answer your shoppers' questions live.",
-    email: "Email",
-    password: "Password",
-    signIn: "Sign in",
-    signingIn: "Signing in…",
-    loginWrong: "Wrong email or password.",
-    loginMissing: "Enter your email and password.",
-    loginLimited: "Too many attempts. Wait a minute, then try again.",
-    sessionEnded: "Your session ended. Please sign in again.",
-    networkError: "The server cannot be reached. Check the connection and try again.",
     pickTitle: "No conversation open",
     pickText: "Choose a conversation from the inbox to read it and reply.",
     notFound: "This conversation does not exist.",
@@ -133,8 +119,6 @@ const TEXT = {
     title: "لوحة خدمة العملاء",
     brand: "لوحة خدمة العملاء",
     skip: "انتقل إلى المحادثة",
-    language: "اللغة",
-    logout: "تسجيل الخروج",
     inbox: "صندوق الوارد",
     messages: "الرسائل",
     filtersLabel: "تصفية المحادثات",
@@ -153,15 +137,6 @@ const TEXT = {
     unread: plural({ zero: "لا رسائل غير مقروءة", one: "رسالة واحدة غير مقروءة", two: "رسالتان غير مقروءتين", few: "{n} رسائل غير مقروءة", many: "{n} رسالة غير مقروءة", other: "{n} رسالة غير مقروءة" }),
     loginTitle: "تسجيل الدخول إلى لوحة خدمة العملاء",
     loginIntro: "أجب عن أسئلة المتسوقين مباشرةً.",
-    email: "البريد الإلكتروني",
-    password: "كلمة المرور",
-    signIn: "تسجيل الدخول",
-    signingIn: "جارٍ تسجيل الدخول…",
-    loginWrong: "البريد الإلكتروني أو كلمة المرور غير صحيحة.",
-    loginMissing: "أدخل بريدك الإلكتروني وكلمة المرور.",
-    loginLimited: "محاولات كثيرة. انتظر دقيقة ثم حاول مجددًا.",
-    sessionEnded: "انتهت جلستك. يُرجى تسجيل الدخول مجددًا.",
-    networkError: "تعذّر الوصول إلى الخادم. تحقّق من الاتصال وحاول مجددًا.",
     pickTitle: "لا توجد محادثة مفتوحة",
     pickText: "اختر محادثة من صندوق الوارد لقراءتها والرد عليها.",
     notFound: "هذه المحادثة غير موجودة.",
@@ -243,48 +218,13 @@ const TEXT = {
   },
 };
 
+useText(TEXT, LANG_KEY);
+
 // ---------------------------------------------------------------------------------
 // Language
 
-let lang = initialLang();
-
-function initialLang() {
-  try {
-    const kept = localStorage.getItem(LANG_KEY);
-    if (kept === "en" || kept === "ar") return kept;
-  } catch {
-    // Storage may be off; the browser's language decides.
-  }
-  const preferred = navigator.languages?.[0] || navigator.language || "en";
-  return /^ar\b/i.test(preferred) ? "ar" : "en";
-}
-
-/** The UI text `key` in the current language, with `{name}` placeholders filled. */
-function t(key, vars = {}) {
-  const entry = TEXT[lang][key] ?? TEXT.en[key] ?? key;
-  if (typeof entry === "function") return entry(vars.n ?? 0, fmtNumber);
-  return entry.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
-}
-
-function setLang(next) {
-  lang = next;
-  try {
-    localStorage.setItem(LANG_KEY, next);
-  } catch {
-    // Not remembered; still switched.
-  }
-  applyLang();
-}
-
 function applyLang() {
-  const root = document.documentElement;
-  root.lang = lang;
-  root.dir = lang === "ar" ? "rtl" : "ltr";
-  document.title = t("title");
-  $("lang").value = lang;
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
-  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
-  for (const node of document.querySelectorAll("[data-i18n-aria-label]")) node.setAttribute("aria-label", t(node.dataset.i18nAriaLabel));
+  applyText();
   renderConnection();
   if (state.me) {
     renderWho();
@@ -296,10 +236,6 @@ function applyLang() {
 
 // ---------------------------------------------------------------------------------
 // Formatting, always through Intl for the current language
-
-function fmtNumber(n) {
-  return new Intl.NumberFormat(lang).format(n);
-}
 
 function fmtMoney(amount, currency) {
   if (typeof amount !== "number" || !Number.isFinite(amount)) return "";
@@ -355,36 +291,7 @@ function refreshTimes() {
 }
 
 // ---------------------------------------------------------------------------------
-// DOM helpers: text only
-
-function $(id) {
-  return document.getElementById(id);
-}
-
-/** An element with `props` set as properties (and `attrs` as attributes), and children appended as nodes or text. */
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  const { attrs, dataset, ...rest } = props;
-  Object.assign(node, rest);
-  for (const [name, value] of Object.entries(attrs || {})) if (value != null && value !== false) node.setAttribute(name, value);
-  Object.assign(node.dataset, dataset || {});
-  append(node, children);
-  return node;
-}
-
-/** Appends `children` (nodes, or strings as text nodes; null and false skipped). */
-function append(node, children) {
-  for (const child of children.flat(Infinity)) {
-    if (child == null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-}
-
-/** Replaces `node`'s children with `children`, as [`append`] takes them. */
-function fill(node, ...children) {
-  node.replaceChildren();
-  append(node, children);
-}
+// Links to the shop's pages
 
 /** A link to a shop page `url`, if it is http(s): anything else is shown as text only. */
 function safeHref(url) {
@@ -401,51 +308,6 @@ function externalLink(url, text) {
   const href = safeHref(url);
   if (!href) return el("span", { dir: "auto" }, text || url || "");
   return el("a", { href, target: "_blank", rel: "noopener noreferrer", className: "ext", dir: "auto" }, text || url);
-}
-
-let announceTimer = 0;
-/** Says `text` through the polite live region. */
-function announce(text) {
-  const region = $("announcer");
-  region.textContent = "";
-  clearTimeout(announceTimer);
-  announceTimer = setTimeout(() => (region.textContent = text), 60);
-}
-
-// ---------------------------------------------------------------------------------
-// API
-
-class ApiFailure extends Error {
-  constructor(status, message) {
-    super(message);
-    this.name = "ApiFailure";
-    this.status = status;
-  }
-}
-
-async function api(path, { method = "GET", body } = {}) {
-  let response;
-  try {
-    response = await fetch(path, {
-      method,
-      credentials: "same-origin",
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiFailure(0, t("networkError"));
-  }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    // No JSON body: the status says enough.
-  }
-  if (!response.ok) {
-    if (response.status === 401 && state.me && path !== "/v1/agent/login") signedOut(t("sessionEnded"));
-    throw new ApiFailure(response.status, data?.error || response.statusText || String(response.status));
-  }
-  return data;
 }
 
 const conversationPath = (id, rest = "") => `/v1/agent/conversations/${encodeURIComponent(id)}${rest}`;
@@ -474,18 +336,8 @@ const messageNodes = new Map();
 // ---------------------------------------------------------------------------------
 // Signing in and out
 
-function showLogin(message = "") {
-  document.body.classList.remove("is-loading", "is-console");
-  document.body.classList.add("is-login");
-  $("login").hidden = false;
-  for (const id of ["inbox", "conversation", "context", "who", "logout"]) $(id).hidden = true;
-  $("login-error").textContent = message;
-  $("login-submit").disabled = false;
-  $("login-submit").textContent = t("signIn");
-  $("login-email").focus();
-}
-
-function signedOut(message) {
+/** Forgets the signed-in agent's inbox, conversation and stream. */
+function leave() {
   state.stream?.close();
   state.stream = null;
   state.me = null;
@@ -496,54 +348,12 @@ function signedOut(message) {
   $("conversations").replaceChildren();
   state.connection = "idle";
   renderConnection();
-  showLogin(message);
 }
 
-async function login(event) {
-  event.preventDefault();
-  const email = $("login-email").value.trim();
-  const password = $("login-password").value;
-  const error = $("login-error");
-  const fields = [$("login-email"), $("login-password")];
-  if (!email || !password) {
-    error.textContent = t("loginMissing");
-    for (const field of fields) field.setAttribute("aria-invalid", String(!field.value));
-    (email ? $("login-password") : $("login-email")).focus();
-    return;
-  }
-  error.textContent = "";
-  $("login-submit").disabled = true;
-  $("login-submit").textContent = t("signingIn");
-  try {
-    const { agent } = await api("/v1/agent/login", { method: "POST", body: { email, password } });
-    for (const field of fields) field.removeAttribute("aria-invalid");
-    $("login-password").value = "";
-    enterConsole(agent);
-  } catch (e) {
-    $("login-submit").disabled = false;
-    $("login-submit").textContent = t("signIn");
-    error.textContent = e.status === 401 ? t("loginWrong") : e.status === 429 ? t("loginLimited") : e.status === 0 ? t("networkError") : e.message;
-    if (e.status === 401) for (const field of fields) field.setAttribute("aria-invalid", "true");
-    $("login-password").select();
-  }
-}
-
-async function logout() {
-  try {
-    await api("/v1/agent/logout", { method: "POST", body: {} });
-  } catch {
-    // Signed out here anyway; the cookie expires by itself.
-  }
-  if (location.hash) history.replaceState(null, "", location.pathname);
-  signedOut("");
-}
-
-function enterConsole(agent) {
+/** Opens the console for `agent`, signed in. */
+function enter(agent) {
   state.me = agent;
-  document.body.classList.remove("is-loading", "is-login");
-  document.body.classList.add("is-console");
-  $("login").hidden = true;
-  for (const id of ["inbox", "conversation", "context", "who", "logout"]) $(id).hidden = false;
+  showPage();
   renderWho();
   connectStream();
   loadList();
@@ -1337,9 +1147,11 @@ async function deleteCanned(item) {
 
 let searchTimer = 0;
 function wire() {
-  $("lang").addEventListener("change", (e) => setLang(e.target.value));
-  $("login-form").addEventListener("submit", login);
-  $("logout").addEventListener("click", logout);
+  $("lang").addEventListener("change", (e) => {
+    setLang(e.target.value);
+    applyLang();
+  });
+  staffSession({ appClass: "is-console", parts: ["inbox", "conversation", "context", "who", "logout"], enter, leave });
   $("filters").addEventListener("submit", (e) => {
     e.preventDefault();
     loadList();
@@ -1405,15 +1217,6 @@ function wire() {
   setInterval(refreshTimes, 30_000);
 }
 
-async function start() {
-  wire();
-  applyLang();
-  try {
-    const { agent } = await api("/v1/agent/me");
-    enterConsole(agent);
-  } catch (e) {
-    showLogin(e.status === 401 ? "" : e.message);
-  }
-}
-
-start();
+wire();
+applyLang();
+resume();

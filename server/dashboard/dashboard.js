@@ -4,7 +4,10 @@
 // here, each with a table or a summary for screen readers.
 //
 // Everything the server sends (names, emails, ids, product names) goes into the page
-// as text nodes only, never as HTML.
+// as text nodes only, never as HTML. Signing in, the API client, the text and the DOM
+// helpers are the staff pages' own module, ./staff.js.
+
+import { $, announce, api, append, applyText, el, fill, fmtNumber, lang, plural, resume, setLang, showPage, staffSession, t, useText } from "./staff.js";
 
 const LANG_KEY = "souk.dashboard.lang";
 const SVG = "http://www.w3.org/2000/svg";
@@ -12,11 +15,39 @@ const DAY_MS = 86_400_000;
 const SEGMENTS = ["champions", "loyal", "potential-loyalists", "new", "at-risk", "cant-lose", "hibernating", "lost"];
 const CONSENT = ["necessary", "functional", "analytics", "personalization", "marketing"];
 const FUNNEL = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed"];
+/** The tabs, in order: each is a link `#tab-{name}` and a view `#view-{name}`. */
+const TABS = ["overview", "customers", "segments", "loyalty"];
+const PAGE_SIZES = [10, 25, 50, 100];
+/** A custom segment's name, as the server takes it. */
+const SEGMENT_NAME = /^[a-z0-9-]{1,40}$/;
+const PREVIEW_DELAY_MS = 300;
+const PREVIEW_SHOWN = 5;
 
-const plural = (forms) => (n, fmt) => {
-  const form = forms[new Intl.PluralRules(lang).select(n)] ?? forms.other;
-  return form.replace("{n}", fmt(n));
+/**
+ * The fields of the segment builder's conditions, in the filter language of
+ * server/src/crm/filter.rs: the tests each takes, and what its value is (`number`,
+ * `money`, free `text`, or `choices` of a list; VIP has none).
+ */
+const COMPARE = ["=", "!=", "<", "<=", ">", ">="];
+const FIELDS = {
+  segment: { ops: ["=", "!="], choices: () => SEGMENTS.map((name) => [name, segmentLabel(name)]) },
+  vip: { ops: ["=", "!="] },
+  orders: { ops: COMPARE, value: "number" },
+  online_orders: { ops: COMPARE, value: "number" },
+  store_orders: { ops: COMPARE, value: "number" },
+  spent: { ops: COMPARE, value: "money" },
+  aov: { ops: COMPARE, value: "money" },
+  ltv: { ops: COMPARE, value: "money" },
+  last_order_days: { ops: COMPARE, value: "number" },
+  first_order_days: { ops: COMPARE, value: "number" },
+  tier: { ops: COMPARE, choices: () => (state.loyalty?.rules?.tiers ?? []).map((tier) => [tier.id, localName(tier)]) },
+  category: { ops: ["=", "!="], value: "text" },
+  product: { ops: ["=", "!="], value: "text" },
+  consent: { ops: ["=", "!="], choices: () => CONSENT.slice(1).map((name) => [name, t(name)]) },
 };
+/** Other spellings the filter language takes. */
+const FIELD_ALIASES = { monetary: "spent", recency: "last_order_days" };
+const OP_ALIASES = { "==": "=", "<>": "!=", "≠": "!=", "≤": "<=", "≥": ">=" };
 
 const TEXT = {
   en: {
@@ -27,20 +58,9 @@ const TEXT = {
     overview: "Overview",
     customers: "Customers",
     segments: "Segments",
-    language: "Language",
-    logout: "Sign out",
     loginTitle: "Sign in to the shop dashboard",
     loginIntro: "Know your customers: sales, segments and profiles.",
-    email: "Email",
-    password: "Password",
-    signIn: "Sign in",
-    signingIn: "Signing in…",
-    loginWrong: "Wrong email or password.",
-    loginMissing: "Enter your email and password.",
-    loginLimited: "Too many attempts. Wait a minute, then try again.",
     notMerchant: "This account is not a merchant account. The dashboard is for staff with the merchant role; ask the shop owner to add you with `souk-server agent add --role merchant`.",
-    sessionEnded: "Your session ended. Please sign in again.",
-    networkError: "The server cannot be reached. Check the connection and try again.",
     loading: "Loading…",
     loadError: "Could not load: {error}",
     period: "Period",
@@ -155,7 +175,7 @@ const TEXT = {
     segVip: "VIPs",
     segAll: "Everyone",
     downloadCsv: "Download CSV",
-    segmentCount: plural({ one: "{n} customer, best spenders first.", other: "{n} customers, best spenders first. The first 100 are shown; the CSV has every row." }),
+    segmentCount: plural({ one: "{n} customer.", other: "{n} customers, best spenders first; the CSV has every row." }),
     lastOrder: "Last order",
     customer: "Customer",
     seg_champions: "Champions",
@@ -168,6 +188,137 @@ const TEXT = {
     seg_lost: "Lost",
     seg_vip: "VIPs",
     seg_all: "Everyone",
+    loyaltyProgramme: "Loyalty programme",
+    loyaltyIntro: "The programme as the server runs it, and how many points your customers hold.",
+    history: "Segment sizes over time",
+    historyTable: "Customers per segment at each refresh",
+    refreshed: "Refreshed",
+    total: "Total",
+    chatSince: "Conversations started since {date}.",
+    closedChats: "Closed",
+    chatTotal: "Conversations",
+    csat: "Satisfaction (CSAT)",
+    csatValue: "{average} out of 5",
+    ratings: plural({ one: "from {n} rating", other: "from {n} ratings" }),
+    noRatings: "No ratings yet",
+    firstResponseMedian: "First reply, median",
+    firstResponseAverage: "First reply, average",
+    noReplies: "No replies yet",
+    chatUnavailable: "The chat figures could not be loaded: {error}",
+    rfmSegments: "RFM segments",
+    customSegments: "Your segments",
+    newSegment: "New segment",
+    noCustom: "No segments of your own yet: build one below.",
+    customersN: plural({ one: "{n} customer", other: "{n} customers" }),
+    ordersN: plural({ one: "{n} order", other: "{n} orders" }),
+    editSegment: "Edit “{label}”",
+    edit: "Edit",
+    delete: "Delete",
+    cancel: "Cancel",
+    deleteSegment: "Delete “{label}”",
+    confirmDelete: "Delete the segment “{label}”? Its customers stay; only the segment goes.",
+    deleteYes: "Delete it",
+    deleted: "Deleted “{label}”.",
+    deleteFailed: "Could not delete it: {error}",
+    filterBroken: "This filter no longer reads:",
+    segmentName: "Name",
+    segmentNameHelp: "Lower-case letters, digits and -: the segment's address. For example:",
+    segmentLabel: "Label",
+    conditions: "Conditions",
+    matchWho: "Customers who match",
+    joinAll: "all of these",
+    joinAny: "any of these",
+    builderOutOfSync: "The conditions cannot show this filter, so edit it in the text box below; changing a condition here replaces it.",
+    addCondition: "Add a condition",
+    advancedFilter: "Advanced: filter",
+    filterHelp: "Tests joined by and, or and not, grouped with parentheses. For example:",
+    saveSegment: "Save segment",
+    saving: "Saving…",
+    preview: "Preview",
+    fieldOf: "Field of condition {n}",
+    opOf: "Test of condition {n}",
+    valueOf: "Value of condition {n}",
+    remove: "Remove",
+    removeOf: "Remove condition {n}",
+    field_segment: "RFM segment",
+    field_vip: "VIP status",
+    field_orders: "Orders",
+    field_online_orders: "Online orders",
+    field_store_orders: "Store orders",
+    field_spent: "Spent",
+    field_aov: "Average order",
+    field_ltv: "Lifetime value",
+    field_last_order_days: "Days since the last order",
+    field_first_order_days: "Days since the first order",
+    field_tier: "Loyalty tier",
+    field_category: "Bought in category",
+    field_product: "Bought product (id)",
+    field_consent: "Consents to",
+    "op_=": "is",
+    "op_!=": "is not",
+    "op_<": "less than",
+    "op_<=": "at most",
+    "op_>": "more than",
+    "op_>=": "at least",
+    "vip_=": "is a VIP",
+    "vip_!=": "is not a VIP",
+    previewCount: plural({ one: "{n} customer matches", other: "{n} customers match" }),
+    previewEmpty: "Add a condition or write a filter to see who matches.",
+    previewBroken: "Correct the filter to see who matches.",
+    previewWorking: "Counting…",
+    filterWrong: "The server cannot read this filter:",
+    filterEmpty: "Write a filter, or add a condition.",
+    nameWrong: "Use 1 to 40 lower-case letters, digits and -.",
+    nameTaken: "You already have a segment named {name}: choose another name, or edit that one.",
+    saved: "Saved “{label}”.",
+    openSegment: "Open the segment",
+    segmentFilter: "Filter:",
+    noSuchCustom: "You have no segment named “{name}”.",
+    previous: "Previous",
+    next: "Next",
+    range: "{from}–{to} of {total}",
+    perPage: "Rows per page",
+    pagesOfSegment: "Pages of the segment's customers",
+    pagesOfResults: "Pages of the search results",
+    members: "Members",
+    pointsOwed: "Points owed",
+    pointsOwedNote: "Held by customers, not yet spent or lapsed",
+    pointsEarned: "Points earned",
+    pointsSpent: "Points spent",
+    pointsLapsed: "Points lapsed",
+    reversedNote: "{n} taken back by refunds",
+    adjustedNote: "{n} adjusted by hand",
+    earning: "Earning",
+    earnRate: "Earn rate",
+    earnRateText: "{points} for every {amount} spent",
+    pointsN: plural({ one: "{n} point", other: "{n} points" }),
+    bonus_signup: "Bonus for signing up",
+    bonus_birthday: "Birthday bonus",
+    bonus_review: "Bonus for a review",
+    bonus_referral: "Bonus for a referral",
+    expiry: "Points lapse",
+    expiryText: plural({ one: "after {n} month without activity", other: "after {n} months without activity" }),
+    expiryNever: "Never",
+    tiers: "Tiers",
+    tierThreshold: "Qualifies at",
+    multiplier: "Points multiplier",
+    multiplierText: "×{x}",
+    tierNote: "Spend counts over the last {window} days; a tier is kept for {grace} days after spend falls below it.",
+    rewards: "Rewards",
+    reward: "Reward",
+    cost: "Cost",
+    gives: "Gives",
+    give_fixed_discount: "{amount} off",
+    give_percent_discount: "{percent} off",
+    give_percent_cap: "{percent} off, up to {cap}",
+    give_free_shipping: "Free shipping",
+    noRewards: "No rewards.",
+    rulesFile: "Rules file",
+    rulesNote: "These rules come from the JSON file given to {command} (souk's default programme when there is none). They are read-only here: to change them, edit that file and restart the server.",
+    copyJson: "Copy the JSON",
+    copied: "Copied.",
+    copyFailed: "Could not copy: the text is selected, so copy it with the keyboard.",
+    rulesJson: "The loyalty rules as JSON",
   },
   ar: {
     title: "لوحة المتجر",
@@ -177,20 +328,9 @@ const TEXT = {
     overview: "نظرة عامة",
     customers: "العملاء",
     segments: "الشرائح",
-    language: "اللغة",
-    logout: "تسجيل الخروج",
     loginTitle: "تسجيل الدخول إلى لوحة المتجر",
     loginIntro: "اعرف عملاءك: المبيعات والشرائح والملفات.",
-    email: "البريد الإلكتروني",
-    password: "كلمة المرور",
-    signIn: "تسجيل الدخول",
-    signingIn: "جارٍ تسجيل الدخول…",
-    loginWrong: "البريد الإلكتروني أو كلمة المرور غير صحيحة.",
-    loginMissing: "أدخل بريدك الإلكتروني وكلمة المرور.",
-    loginLimited: "محاولات كثيرة. انتظر دقيقة ثم حاول مجددًا.",
     notMerchant: "هذا الحساب ليس حساب تاجر. اللوحة مخصّصة للموظفين بدور التاجر؛ اطلب من صاحب المتجر إضافتك بالأمر ‎`souk-server agent add --role merchant`‎.",
-    sessionEnded: "انتهت جلستك. يُرجى تسجيل الدخول مجددًا.",
-    networkError: "تعذّر الوصول إلى الخادم. تحقّق من الاتصال وحاول مجددًا.",
     loading: "جارٍ التحميل…",
     loadError: "تعذّر التحميل: {error}",
     period: "الفترة",
@@ -305,7 +445,7 @@ const TEXT = {
     segVip: "المميزون",
     segAll: "الجميع",
     downloadCsv: "تنزيل CSV",
-    segmentCount: plural({ zero: "لا عملاء.", one: "عميل واحد.", two: "عميلان، الأكثر إنفاقًا أولًا.", few: "{n} عملاء، الأكثر إنفاقًا أولًا. يظهر أول 100؛ ملف CSV فيه كل الصفوف.", many: "{n} عميلًا، الأكثر إنفاقًا أولًا. يظهر أول 100؛ ملف CSV فيه كل الصفوف.", other: "{n} عميل، الأكثر إنفاقًا أولًا. يظهر أول 100؛ ملف CSV فيه كل الصفوف." }),
+    segmentCount: plural({ zero: "لا عملاء.", one: "عميل واحد.", two: "عميلان، الأكثر إنفاقًا أولًا.", few: "{n} عملاء، الأكثر إنفاقًا أولًا؛ وفي ملف CSV كل الصفوف.", many: "{n} عميلًا، الأكثر إنفاقًا أولًا؛ وفي ملف CSV كل الصفوف.", other: "{n} عميل، الأكثر إنفاقًا أولًا؛ وفي ملف CSV كل الصفوف." }),
     lastOrder: "آخر طلب",
     customer: "العميل",
     seg_champions: "الأبطال",
@@ -318,35 +458,145 @@ const TEXT = {
     seg_lost: "مفقودون",
     seg_vip: "المميزون",
     seg_all: "الجميع",
+    loyaltyProgramme: "برنامج الولاء",
+    loyaltyIntro: "البرنامج كما يعمل على الخادم، وعدد النقاط التي يملكها عملاؤك.",
+    history: "أحجام الشرائح عبر الزمن",
+    historyTable: "العملاء في كل شريحة عند كل تحديث",
+    refreshed: "وقت التحديث",
+    total: "المجموع",
+    chatSince: "المحادثات التي بدأت منذ {date}.",
+    closedChats: "المغلقة",
+    chatTotal: "عدد المحادثات",
+    csat: "رضا العملاء (CSAT)",
+    csatValue: "{average} من 5",
+    ratings: plural({ zero: "بلا تقييمات", one: "من تقييم واحد", two: "من تقييمين", few: "من {n} تقييمات", many: "من {n} تقييمًا", other: "من {n} تقييم" }),
+    noRatings: "لا تقييمات بعد",
+    firstResponseMedian: "أول رد، الوسيط",
+    firstResponseAverage: "أول رد، المتوسط",
+    noReplies: "لا ردود بعد",
+    chatUnavailable: "تعذّر تحميل أرقام المحادثات: {error}",
+    rfmSegments: "شرائح RFM",
+    customSegments: "شرائحك",
+    newSegment: "شريحة جديدة",
+    noCustom: "لا شرائح خاصة بك بعد: أنشئ واحدة أدناه.",
+    customersN: plural({ zero: "لا عملاء", one: "عميل واحد", two: "عميلان", few: "{n} عملاء", many: "{n} عميلًا", other: "{n} عميل" }),
+    ordersN: plural({ zero: "لا طلبات", one: "طلب واحد", two: "طلبان", few: "{n} طلبات", many: "{n} طلبًا", other: "{n} طلب" }),
+    editSegment: "تعديل «{label}»",
+    edit: "تعديل",
+    delete: "حذف",
+    cancel: "إلغاء",
+    deleteSegment: "حذف «{label}»",
+    confirmDelete: "أتحذف الشريحة «{label}»؟ يبقى عملاؤها، وتُحذف الشريحة وحدها.",
+    deleteYes: "نعم، احذفها",
+    deleted: "حُذفت «{label}».",
+    deleteFailed: "تعذّر حذفها: {error}",
+    filterBroken: "لم يعد هذا المرشّح مقروءًا:",
+    segmentName: "الاسم",
+    segmentNameHelp: "أحرف إنجليزية صغيرة وأرقام والشرطة (-)، وهو عنوان الشريحة. مثال:",
+    segmentLabel: "العنوان المعروض",
+    conditions: "الشروط",
+    matchWho: "العملاء الذين يستوفون",
+    joinAll: "كل هذه الشروط",
+    joinAny: "أيًّا من هذه الشروط",
+    builderOutOfSync: "لا تستطيع الشروط عرض هذا المرشّح، فعدّله في مربع النص أدناه؛ وتغيير أي شرط هنا يستبدله.",
+    addCondition: "إضافة شرط",
+    advancedFilter: "متقدم: المرشّح",
+    filterHelp: "اختبارات تربطها and أو or أو not، وتُجمَّع بالأقواس. مثال:",
+    saveSegment: "حفظ الشريحة",
+    saving: "جارٍ الحفظ…",
+    preview: "معاينة",
+    fieldOf: "حقل الشرط {n}",
+    opOf: "اختبار الشرط {n}",
+    valueOf: "قيمة الشرط {n}",
+    remove: "إزالة",
+    removeOf: "إزالة الشرط {n}",
+    field_segment: "شريحة RFM",
+    field_vip: "حالة التميّز",
+    field_orders: "الطلبات",
+    field_online_orders: "الطلبات عبر الإنترنت",
+    field_store_orders: "الطلبات في المتجر",
+    field_spent: "الإنفاق",
+    field_aov: "متوسط الطلب",
+    field_ltv: "القيمة الدائمة",
+    field_last_order_days: "الأيام منذ آخر طلب",
+    field_first_order_days: "الأيام منذ أول طلب",
+    field_tier: "مستوى الولاء",
+    field_category: "اشترى من فئة",
+    field_product: "اشترى منتجًا (المعرّف)",
+    field_consent: "يوافق على",
+    "op_=": "يساوي",
+    "op_!=": "لا يساوي",
+    "op_<": "أقل من",
+    "op_<=": "على الأكثر",
+    "op_>": "أكثر من",
+    "op_>=": "على الأقل",
+    "vip_=": "عميل مميز",
+    "vip_!=": "ليس عميلًا مميزًا",
+    previewCount: plural({ zero: "لا يطابق أي عميل", one: "يطابق عميل واحد", two: "يطابق عميلان", few: "يطابق {n} عملاء", many: "يطابق {n} عميلًا", other: "يطابق {n} عميل" }),
+    previewEmpty: "أضف شرطًا أو اكتب مرشّحًا لترى من يطابقه.",
+    previewBroken: "صحّح المرشّح لترى من يطابقه.",
+    previewWorking: "جارٍ العدّ…",
+    filterWrong: "لا يستطيع الخادم قراءة هذا المرشّح:",
+    filterEmpty: "اكتب مرشّحًا أو أضف شرطًا.",
+    nameWrong: "استخدم من 1 إلى 40 حرفًا إنجليزيًا صغيرًا أو رقمًا أو -.",
+    nameTaken: "لديك شريحة باسم {name}: اختر اسمًا آخر أو عدّل تلك الشريحة.",
+    saved: "حُفظت «{label}».",
+    openSegment: "افتح الشريحة",
+    segmentFilter: "المرشّح:",
+    noSuchCustom: "ليست لديك شريحة باسم «{name}».",
+    previous: "السابق",
+    next: "التالي",
+    range: "{from}–{to} من {total}",
+    perPage: "صفوف في الصفحة",
+    pagesOfSegment: "صفحات عملاء الشريحة",
+    pagesOfResults: "صفحات نتائج البحث",
+    members: "الأعضاء",
+    pointsOwed: "النقاط المستحقة",
+    pointsOwedNote: "يملكها العملاء ولم تُصرف أو تنتهِ بعد",
+    pointsEarned: "النقاط المكتسبة",
+    pointsSpent: "النقاط المصروفة",
+    pointsLapsed: "النقاط المنتهية",
+    reversedNote: "استُرد منها {n} بسبب المرتجعات",
+    adjustedNote: "عُدّل منها {n} يدويًا",
+    earning: "الكسب",
+    earnRate: "معدل الكسب",
+    earnRateText: "{points} عن كل {amount} يُنفق",
+    pointsN: plural({ zero: "لا نقاط", one: "نقطة واحدة", two: "نقطتان", few: "{n} نقاط", many: "{n} نقطة", other: "{n} نقطة" }),
+    bonus_signup: "مكافأة التسجيل",
+    bonus_birthday: "مكافأة عيد الميلاد",
+    bonus_review: "مكافأة كتابة مراجعة",
+    bonus_referral: "مكافأة دعوة صديق",
+    expiry: "انتهاء النقاط",
+    expiryText: plural({ one: "بعد شهر واحد بلا نشاط", two: "بعد شهرين بلا نشاط", few: "بعد {n} أشهر بلا نشاط", many: "بعد {n} شهرًا بلا نشاط", other: "بعد {n} شهر بلا نشاط" }),
+    expiryNever: "لا تنتهي",
+    tiers: "المستويات",
+    tierThreshold: "حدّ الاستحقاق",
+    multiplier: "مضاعف النقاط",
+    multiplierText: "×{x}",
+    tierNote: "يُحسب الإنفاق على آخر {window} يومًا؛ ويبقى المستوى {grace} يومًا بعد أن ينخفض الإنفاق عن حدّه.",
+    rewards: "المكافآت",
+    reward: "المكافأة",
+    cost: "التكلفة",
+    gives: "تمنح",
+    give_fixed_discount: "خصم {amount}",
+    give_percent_discount: "خصم {percent}",
+    give_percent_cap: "خصم {percent} حتى {cap}",
+    give_free_shipping: "شحن مجاني",
+    noRewards: "لا مكافآت.",
+    rulesFile: "ملف القواعد",
+    rulesNote: "تأتي هذه القواعد من ملف JSON المُمرَّر إلى {command} (أو برنامج souk الافتراضي إن لم يوجد). وهي للقراءة فقط هنا: لتغييرها عدّل ذلك الملف ثم أعد تشغيل الخادم.",
+    copyJson: "نسخ JSON",
+    copied: "نُسخ.",
+    copyFailed: "تعذّر النسخ: النص محدّد، فانسخه بلوحة المفاتيح.",
+    rulesJson: "قواعد الولاء بصيغة JSON",
   },
 };
+useText(TEXT, LANG_KEY);
 
 // ---------------------------------------------------------------------------------
 // Language and formatting
 
-let lang = initialLang();
-
-function initialLang() {
-  try {
-    const kept = localStorage.getItem(LANG_KEY);
-    if (kept === "en" || kept === "ar") return kept;
-  } catch {
-    // Storage may be off; the browser's language decides.
-  }
-  return /^ar\b/i.test(navigator.languages?.[0] || navigator.language || "en") ? "ar" : "en";
-}
-
-function t(key, vars = {}) {
-  const entry = TEXT[lang][key] ?? TEXT.en[key] ?? key;
-  if (typeof entry === "function") return entry(vars.n ?? 0, fmtNumber);
-  return entry.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
-}
-
 const segmentLabel = (name) => t(`seg_${name}`);
-
-function fmtNumber(n) {
-  return typeof n === "number" && Number.isFinite(n) ? new Intl.NumberFormat(lang).format(n) : "—";
-}
 
 function fmtPct(share) {
   return typeof share === "number" && Number.isFinite(share) ? new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 }).format(share) : "—";
@@ -396,18 +646,6 @@ function timeEl(iso) {
 // ---------------------------------------------------------------------------------
 // DOM: text only
 
-const $ = (id) => document.getElementById(id);
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  const { attrs, dataset, ...rest } = props;
-  Object.assign(node, rest);
-  for (const [name, value] of Object.entries(attrs || {})) if (value != null && value !== false) node.setAttribute(name, value);
-  Object.assign(node.dataset, dataset || {});
-  append(node, children);
-  return node;
-}
-
 function svg(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
@@ -415,162 +653,78 @@ function svg(tag, attrs = {}, ...children) {
   return node;
 }
 
-function append(node, children) {
-  for (const child of children.flat(Infinity)) {
-    if (child == null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-}
-
-function fill(node, ...children) {
-  node.replaceChildren();
-  append(node, children);
-}
-
-let announceTimer = 0;
-function announce(text) {
-  $("announcer").textContent = "";
-  clearTimeout(announceTimer);
-  announceTimer = setTimeout(() => ($("announcer").textContent = text), 60);
-}
-
-/** A table: `head` cells and `rows` of cells (text or nodes); `caption` names it, `hidden` keeps it for screen readers only. */
+/**
+ * A table: `head` cells and `rows` of cells (text or nodes); `caption` names it. A
+ * `hidden` one is for screen readers only, in a visually hidden box that clips it
+ * (a table itself cannot be narrowed, and would widen the page).
+ */
 function table(caption, head, rows, { hidden = false, numeric = [] } = {}) {
-  return el(
+  const node = el(
     "table",
-    { className: hidden ? "vh" : "data" },
+    { className: hidden ? "" : "data" },
     el("caption", { className: hidden ? "" : "vh" }, caption),
     el("thead", {}, el("tr", {}, head.map((h, i) => el("th", { scope: "col", className: numeric.includes(i) ? "num" : "" }, h)))),
     el("tbody", {}, rows.map((row) => el("tr", {}, row.map((cell, i) => (i === 0 ? el("th", { scope: "row" }, cell) : el("td", { className: numeric.includes(i) ? "num" : "" }, cell)))))),
   );
+  return hidden ? el("div", { className: "vh" }, node) : node;
 }
 
 const empty = (text) => el("p", { className: "muted empty" }, text);
 
-// ---------------------------------------------------------------------------------
-// API
-
-class ApiFailure extends Error {
-  constructor(status, message) {
-    super(message);
-    this.name = "ApiFailure";
-    this.status = status;
-  }
-}
-
-async function api(path, { method = "GET", body } = {}) {
-  let response;
-  try {
-    response = await fetch(path, {
-      method,
-      credentials: "same-origin",
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiFailure(0, t("networkError"));
-  }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    // No JSON body: the status says enough.
-  }
-  if (!response.ok) {
-    if (response.status === 401 && state.me && path !== "/v1/agent/login") signedOut(t("sessionEnded"));
-    throw new ApiFailure(response.status, data?.error || response.statusText || String(response.status));
-  }
-  return data;
-}
-
 const q = (params) => new URLSearchParams(params).toString();
 
 // ---------------------------------------------------------------------------------
-// State and signing in
+// State, entering and leaving
 
-const state = { me: null, settings: null, segments: null, overview: null, customer: null, results: null, segment: null, route: "overview", token: 0 };
+const state = {
+  me: null,
+  settings: null,
+  segments: null,
+  overview: null,
+  chat: null,
+  customer: null,
+  results: null,
+  segment: null,
+  /** The merchant's own segments, as `GET /v1/crm/custom-segments` lists them. */
+  custom: null,
+  loyalty: null,
+  /** The segment form: `{editing: name or null, join, rows: [{field, op, value}], synced}`. */
+  builder: null,
+  preview: null,
+  /** The custom segment whose deletion waits for a yes. */
+  confirming: null,
+  pageSize: 25,
+  route: "overview",
+  token: 0,
+};
 
-function showLogin(message = "") {
-  document.body.classList.remove("is-loading", "is-app");
-  document.body.classList.add("is-login");
-  for (const view of document.querySelectorAll(".view")) view.hidden = true;
-  for (const id of ["tabs", "who", "logout", "load-error"]) $(id).hidden = true;
-  $("login").hidden = false;
-  $("login-error").textContent = message;
-  $("login-submit").disabled = false;
-  $("login-submit").textContent = t("signIn");
-  $("login-email").focus();
-}
-
-function signedOut(message) {
-  state.me = null;
-  state.settings = state.segments = state.overview = state.customer = state.results = state.segment = null;
-  showLogin(message);
-}
-
-/** Signs in with the session there is: the CRM answers 403 to a plain agent. */
-async function enter() {
-  const [{ agent }, settings] = await Promise.all([api("/v1/agent/me"), api("/v1/crm/settings")]);
+/** Opens the dashboard for `agent`, signed in: the CRM answers 403 to a plain agent. */
+async function enter(agent) {
+  state.settings = await api("/v1/crm/settings");
   state.me = agent;
-  state.settings = settings;
-  document.body.classList.remove("is-loading", "is-login");
-  document.body.classList.add("is-app");
-  $("login").hidden = true;
-  for (const id of ["tabs", "who", "logout"]) $(id).hidden = false;
+  showPage();
   $("who").textContent = agent.name || agent.email || "";
   await route();
 }
 
-async function login(event) {
-  event.preventDefault();
-  const email = $("login-email").value.trim();
-  const password = $("login-password").value;
-  const fields = [$("login-email"), $("login-password")];
-  const error = $("login-error");
-  if (!email || !password) {
-    error.textContent = t("loginMissing");
-    for (const field of fields) field.setAttribute("aria-invalid", String(!field.value));
-    (email ? $("login-password") : $("login-email")).focus();
-    return;
-  }
-  error.textContent = "";
-  $("login-submit").disabled = true;
-  $("login-submit").textContent = t("signingIn");
-  try {
-    await api("/v1/agent/login", { method: "POST", body: { email, password } });
-    for (const field of fields) field.removeAttribute("aria-invalid");
-    $("login-password").value = "";
-    await enter();
-  } catch (e) {
-    $("login-submit").disabled = false;
-    $("login-submit").textContent = t("signIn");
-    if (e.status === 403) {
-      // Signed in, but not as a merchant: end that session, and say why.
-      await api("/v1/agent/logout", { method: "POST", body: {} }).catch(() => {});
-      error.textContent = t("notMerchant");
-      return;
-    }
-    error.textContent = e.status === 401 ? t("loginWrong") : e.status === 429 ? t("loginLimited") : e.status === 0 ? t("networkError") : e.message;
-    if (e.status === 401) for (const field of fields) field.setAttribute("aria-invalid", "true");
-    $("login-password").select();
-  }
-}
-
-async function logout() {
-  await api("/v1/agent/logout", { method: "POST", body: {} }).catch(() => {});
-  signedOut("");
+/** Forgets what the dashboard showed, once signed out. */
+function leave() {
+  for (const key of ["me", "settings", "segments", "overview", "chat", "customer", "results", "segment", "custom", "loyalty", "builder", "preview", "confirming"]) state[key] = null;
+  for (const view of document.querySelectorAll(".view")) view.hidden = true;
+  $("load-error").hidden = true;
 }
 
 // ---------------------------------------------------------------------------------
-// Routing: #overview, #customers[?q], #customer/{id}, #segments, #segment/{name}
+// Routing: #overview, #customers, #customer/{id}, #segments[/{custom segment to edit}],
+// #segment/{name}, #loyalty
 
 function parseHash() {
   const hash = decodeURIComponent(location.hash.slice(1));
   const [name, ...rest] = hash.split("/");
   const arg = rest.join("/");
-  if (name === "customer" && arg) return { view: "customer", arg };
-  if (name === "segment" && arg) return { view: "segment", arg };
-  if (name === "customers" || name === "segments") return { view: name, arg: "" };
+  if ((name === "customer" || name === "segment") && arg) return { view: name, arg };
+  if (name === "segments") return { view: name, arg };
+  if (TABS.includes(name)) return { view: name, arg: "" };
   return { view: "overview", arg: "" };
 }
 
@@ -579,7 +733,7 @@ async function route({ focus = true } = {}) {
   const { view, arg } = parseHash();
   const token = ++state.token;
   const tab = view === "customer" ? "customers" : view === "segment" ? "segments" : view;
-  for (const name of ["overview", "customers", "segments"]) {
+  for (const name of TABS) {
     const link = $(`tab-${name}`);
     if (name === tab) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
@@ -589,17 +743,18 @@ async function route({ focus = true } = {}) {
   state.route = view;
   try {
     if (view === "overview") await loadOverview(token);
-    if (view === "customers") await loadResults(token, $("search-q").value.trim());
+    if (view === "customers") await loadResults(token, $("search-q").value.trim(), 0);
     if (view === "customer") await loadCustomer(token, arg);
-    if (view === "segments") await loadSegments(token);
+    if (view === "segments") await loadSegments(token, arg);
     if (view === "segment") await loadSegment(token, arg);
+    if (view === "loyalty") await loadLoyalty(token);
   } catch (e) {
     if (token !== state.token || e.status === 401) return;
     $("load-error").hidden = false;
     $("load-error").textContent = e.status === 404 && view === "customer" ? t("notFound") : t("loadError", { error: e.message });
   }
   if (focus && token === state.token) {
-    const heading = $(`view-${view}`).querySelector("h1");
+    const heading = view === "segments" && arg ? $("builder-title") : $(`view-${view}`).querySelector("h1");
     heading?.focus();
   }
 }
@@ -609,8 +764,9 @@ function render() {
   if (state.route === "overview" && state.overview) renderOverview();
   if (state.route === "customers" && state.results) renderResults();
   if (state.route === "customer" && state.customer) renderCustomer();
-  if (state.route === "segments" && state.segments) renderSegments();
+  if (state.route === "segments" && state.builder) renderSegments();
   if (state.route === "segment" && state.segment) renderSegment();
+  if (state.route === "loyalty" && state.loyalty) renderLoyalty();
 }
 
 // ---------------------------------------------------------------------------------
@@ -625,10 +781,13 @@ function windowOf(days) {
 
 async function loadOverview(token) {
   const window = windowOf(Number($("period").value) || 365);
-  const [overview, segments] = await Promise.all([api(`/v1/crm/overview?${q(window)}`), api("/v1/crm/segments")]);
+  // The chat figures come from the agents' API; without them the rest still shows.
+  const chat = api(`/v1/agent/stats?${q({ since: window.from })}`).catch((e) => ({ error: e.message }));
+  const [overview, segments, stats] = await Promise.all([api(`/v1/crm/overview?${q(window)}`), api("/v1/crm/segments"), chat]);
   if (token !== state.token) return;
   state.overview = overview;
   state.segments = segments;
+  state.chat = stats;
   renderOverview();
 }
 
@@ -659,13 +818,16 @@ function renderOverview() {
   fill($("funnel-chart"), funnelChart(o.funnel));
   fill($("segment-chart"), segmentChart(state.segments));
   fill($("consent-chart"), consentChart(o.consent));
+  fill($("history-chart"), historyChart(o.history));
+  fill($("chat-stats"), chatStats(state.chat, o.from));
 }
 
 /** Revenue as columns and orders as a line, over the buckets of the window. */
 function salesChart(sales, currency) {
   const series = (sales?.series ?? []).filter((p) => p.currency === currency);
   if (!series.length) return empty(t("noSales"));
-  const W = 720, H = 260, pad = { top: 16, bottom: 34, side: 68 };
+  // Arabic money labels ("‏2.4 ألف UK£") are longer: their side needs more room.
+  const W = 720, H = 260, pad = { top: 16, bottom: 34, side: lang === "ar" ? 100 : 68 };
   const plotW = W - 2 * pad.side, plotH = H - pad.top - pad.bottom;
   const maxRevenue = Math.max(...series.map((p) => p.revenue), 1);
   const maxOrders = Math.max(...series.map((p) => p.orders), 1);
@@ -760,6 +922,72 @@ function segmentChart(segments) {
   );
 }
 
+/** A column per refresh, stacked by segment, with a legend and a table for screen readers. */
+function historyChart(history) {
+  if (!history?.length) return empty(t("noRun"));
+  const W = 720, H = 240, top = 12, bottom = 30, axis = 44, edge = 12;
+  const rtl = lang === "ar";
+  const [left, right] = rtl ? [edge, W - axis] : [axis, W - edge];
+  const plotH = H - top - bottom;
+  const totals = history.map((run) => SEGMENTS.reduce((sum, name) => sum + (run.segments[name] ?? 0), 0));
+  const max = Math.max(...totals, 1);
+  const step = (right - left) / history.length;
+  const x = (i) => (rtl ? right - (i + 0.5) * step : left + (i + 0.5) * step);
+  const y = (v) => top + plotH - (v / max) * plotH;
+  const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", "aria-hidden": "true", focusable: "false" });
+  for (const f of [0, 0.5, 1]) {
+    chart.append(svg("line", { x1: left, x2: right, y1: y(max * f), y2: y(max * f), class: "grid-line" }));
+    chart.append(svg("text", { x: rtl ? right + 8 : left - 8, y: y(max * f) + 4, class: "axis", "text-anchor": rtl ? "start" : "end" }, fmtNumber(Math.round(max * f))));
+  }
+  const barW = Math.max(3, Math.min(40, step * 0.6));
+  const labelEvery = Math.ceil(history.length / 8);
+  // Refreshes within a day or two are told apart by the time, others by the date.
+  const span = Date.parse(history.at(-1).at) - Date.parse(history[0].at);
+  const label = span < 2 * DAY_MS ? { hour: "2-digit", minute: "2-digit" } : { day: "numeric", month: "short" };
+  history.forEach((run, i) => {
+    let below = 0;
+    for (const name of SEGMENTS) {
+      const size = run.segments[name] ?? 0;
+      if (size) chart.append(svg("rect", { x: x(i) - barW / 2, y: y(below + size), width: barW, height: y(below) - y(below + size), class: `stack seg-${name}` }));
+      below += size;
+    }
+    if (i % labelEvery === 0) chart.append(svg("text", { x: x(i), y: H - 10, class: "axis", "text-anchor": "middle" }, fmtDate(run.at, label)));
+  });
+  const when = { dateStyle: "medium", timeStyle: "short" };
+  return el(
+    "figure",
+    { className: "figure" },
+    chart,
+    el("figcaption", { className: "legend wrap", attrs: { "aria-hidden": "true" } }, SEGMENTS.map((name) => el("span", { className: `key seg-${name}` }, segmentLabel(name)))),
+    table(t("historyTable"), [t("refreshed"), ...SEGMENTS.map(segmentLabel), t("total")], history.map((run, i) => [fmtDate(run.at, when), ...SEGMENTS.map((name) => fmtNumber(run.segments[name] ?? 0)), fmtNumber(totals[i])]), { hidden: true }),
+  );
+}
+
+/** Seconds as "42 seconds", "3.5 minutes" or "2 hours". */
+function fmtDuration(seconds) {
+  if (typeof seconds !== "number" || !Number.isFinite(seconds)) return "—";
+  const [value, unit] = seconds < 60 ? [seconds, "second"] : seconds < 3600 ? [seconds / 60, "minute"] : [seconds / 3600, "hour"];
+  return new Intl.NumberFormat(lang, { style: "unit", unit, unitDisplay: "long", maximumFractionDigits: value < 10 ? 1 : 0 }).format(value);
+}
+
+/** The chat card: conversations, satisfaction and first replies since the period began. */
+function chatStats(stats, since) {
+  if (stats?.error) return empty(t("chatUnavailable", { error: stats.error }));
+  const { conversations, csat, firstResponse } = stats;
+  const average = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(csat.average ?? 0);
+  return [
+    facts([
+      [t("chatTotal"), fmtNumber(conversations.total), "chat-total"],
+      [t("openChats"), fmtNumber(conversations.open), "chat-open"],
+      [t("closedChats"), fmtNumber(conversations.closed), "chat-closed"],
+      [t("csat"), csat.count ? `${t("csatValue", { average })} (${t("ratings", { n: csat.count })})` : t("noRatings"), "chat-csat"],
+      [t("firstResponseMedian"), firstResponse.count ? fmtDuration(firstResponse.medianSeconds) : t("noReplies"), "chat-median"],
+      [t("firstResponseAverage"), firstResponse.count ? fmtDuration(firstResponse.averageSeconds) : t("noReplies"), "chat-average"],
+    ]),
+    el("p", { className: "muted small" }, t("chatSince", { date: fmtDate(since) })),
+  ];
+}
+
 function consentChart(consent) {
   if (!consent?.records) return empty(t("noConsent"));
   const rows = CONSENT.map((name) => [name, consent.rates?.[name]]);
@@ -774,8 +1002,8 @@ function consentChart(consent) {
 // ---------------------------------------------------------------------------------
 // Customers
 
-async function loadResults(token, query) {
-  const found = await api(`/v1/crm/customers?${q({ q: query, limit: 50 })}`);
+async function loadResults(token, query, offset) {
+  const found = await api(`/v1/crm/customers?${q({ q: query, limit: state.pageSize, offset })}`);
   if (token !== state.token) return;
   state.results = found;
   renderResults();
@@ -800,9 +1028,55 @@ function renderResults() {
         el("a", { href: `#customer/${encodeURIComponent(customerKey(c))}`, className: "result-name", dir: "auto" }, customerName(c)),
         el("span", { className: "result-meta muted small" }, [c.email, c.phone, c.userId ? `#${c.userId}` : null].filter(Boolean).map((text, i) => [i ? " · " : "", el("bdi", {}, text)])),
         el("span", { className: "result-chips" }, segmentChip(c.rfm?.segment, c.rfm?.vip)),
-        el("span", { className: "result-money" }, c.rfm ? `${fmtNumber(c.rfm.orders)} ${t("orders")} · ${fmtMoney(c.rfm.monetary, state.settings?.currency || "GBP")}` : ""),
+        el("span", { className: "result-money" }, c.rfm ? `${t("ordersN", { n: c.rfm.orders })} · ${fmtMoney(c.rfm.monetary, state.settings?.currency || "GBP")}` : ""),
       ),
     ),
+  );
+  fill($("results-pager"), pager("results", r, (offset) => loadResults(state.token, r.q, offset)));
+}
+
+// ---------------------------------------------------------------------------------
+// Pages of a list
+
+/**
+ * Previous and next buttons, "21–40 of 137" and the page size, for `page` (an answer
+ * with `total`, `limit` and `offset`); `load(offset)` shows another page. Focus stays
+ * on the control used, or moves to the other button when that one is at the end.
+ */
+function pager(name, page, load) {
+  if (page.total <= PAGE_SIZES[0]) return null;
+  const move = async (offset, control) => {
+    try {
+      await load(offset);
+    } catch (e) {
+      $("load-error").hidden = false;
+      $("load-error").textContent = t("loadError", { error: e.message });
+      return;
+    }
+    const nav = $(`${name}-pages`);
+    const target = nav?.querySelector(`[data-control="${control}"]`);
+    const other = nav?.querySelector(`[data-control="${control === "next" ? "previous" : "next"}"]`);
+    (target && !target.disabled ? target : other)?.focus();
+    announce(nav?.querySelector(".pager-range").textContent ?? "");
+  };
+  const button = (control, offset, disabled) => {
+    const node = el("button", { type: "button", className: "button small", disabled, dataset: { control } }, t(control));
+    node.addEventListener("click", () => move(offset, control));
+    return node;
+  };
+  const size = el("select", { dataset: { control: "size" } }, PAGE_SIZES.map((n) => el("option", { value: String(n), selected: n === state.pageSize }, fmtNumber(n))));
+  size.addEventListener("change", () => {
+    state.pageSize = Number(size.value);
+    move(0, "size");
+  });
+  const last = Math.min(page.total, page.offset + page.customers.length);
+  return el(
+    "nav",
+    { className: "pager", id: `${name}-pages`, attrs: { "aria-label": t(name === "results" ? "pagesOfResults" : "pagesOfSegment") } },
+    button("previous", Math.max(0, page.offset - page.limit), page.offset <= 0),
+    el("p", { className: "pager-range" }, t("range", { from: fmtNumber(page.offset + 1), to: fmtNumber(last), total: fmtNumber(page.total) })),
+    button("next", page.offset + page.limit, last >= page.total),
+    el("label", { className: "field inline compact" }, el("span", {}, t("perPage")), size),
   );
 }
 
@@ -817,10 +1091,14 @@ async function loadCustomer(token, key) {
   renderCustomer();
 }
 
-const card = (title, ...body) => el("section", { className: "card" }, el("h2", {}, title), ...body);
+const cardOf = (className, title, ...body) => el("section", { className }, el("h2", {}, title), ...body);
+const card = (title, ...body) => cardOf("card", title, ...body);
+/** A tier's or a reward's name in the page's language. */
+const localName = (thing) => thing?.name?.[lang] || thing?.name?.en || thing?.id || "—";
 
+/** A list of `[term, value, id of the value]`. */
 function facts(pairs) {
-  return el("dl", { className: "facts" }, pairs.filter(Boolean).map(([term, value]) => el("div", {}, el("dt", {}, term), el("dd", {}, value))));
+  return el("dl", { className: "facts" }, pairs.filter(Boolean).map(([term, value, id]) => el("div", {}, el("dt", {}, term), el("dd", { attrs: { id } }, value))));
 }
 
 const kindLabel = (kind) => TEXT[lang][`kind_${kind}`] ?? kind;
@@ -858,14 +1136,13 @@ function renderCustomer() {
       ? table(t("products"), [t("product"), t("times"), t("quantity")], c.products.map((p) => [el("bdi", {}, p.name || p.productId), fmtNumber(p.orders), fmtNumber(p.quantity)]), { numeric: [1, 2] })
       : empty(t("noProducts")),
   );
-  const tierName = (tier) => tier?.name?.[lang] || tier?.name?.en || tier?.id || "—";
   const loyalty = card(
     t("loyalty"),
     c.loyalty
       ? facts([
-          [t("tier"), tierName(c.loyalty.tier)],
+          [t("tier"), localName(c.loyalty.tier)],
           [t("points"), fmtNumber(c.loyalty.balance)],
-          c.loyalty.next ? [t("nextTier"), t("nextTierText", { tier: tierName(c.loyalty.next.tier), needed: fmtMoney(c.loyalty.next.needed, state.settings?.currency || "GBP") })] : null,
+          c.loyalty.next ? [t("nextTier"), t("nextTierText", { tier: localName(c.loyalty.next.tier), needed: fmtMoney(c.loyalty.next.needed, state.settings?.currency || "GBP") })] : null,
         ])
       : empty(t("noLoyalty")),
   );
@@ -901,12 +1178,20 @@ function renderCustomer() {
 }
 
 // ---------------------------------------------------------------------------------
-// Segments
+// Segments: the RFM table, the merchant's own segments, and the form that builds one
 
-async function loadSegments(token) {
-  const segments = await api("/v1/crm/segments");
+const BUILT_IN = [...SEGMENTS, "vip", "all"];
+
+async function loadSegments(token, editing) {
+  const [segments, custom, loyalty] = await Promise.all([api("/v1/crm/segments"), api("/v1/crm/custom-segments"), api("/v1/crm/loyalty")]);
   if (token !== state.token) return;
-  state.segments = segments;
+  Object.assign(state, { segments, custom: custom.segments, loyalty, confirming: null });
+  const found = custom.segments.find((s) => s.name === editing);
+  if (editing && !found) {
+    $("load-error").hidden = false;
+    $("load-error").textContent = t("noSuchCustom", { name: editing });
+  }
+  startBuilder(found);
   renderSegments();
 }
 
@@ -921,22 +1206,384 @@ function renderSegments() {
     rows.push([link("all"), fmtNumber(run.customers), fmtPct(1), "", ""]);
   }
   fill($("segments-table"), table(t("segments"), [t("segment"), t("customers"), t("share"), t("monetary"), t("avgLtv")], rows, { numeric: [1, 2, 3, 4] }));
+  renderCustomList();
+  renderBuilder();
 }
 
+/** Text as the server wrote it (in English), marked so for screen readers and kept left to right. */
+const serverText = (text) => el("span", { lang: "en", dir: "ltr" }, text);
+
+function renderCustomList() {
+  const list = state.custom ?? [];
+  fill($("custom-list"), list.length ? el("ul", { className: "custom-list" }, list.map(customItem)) : empty(t("noCustom")));
+}
+
+function customItem(s) {
+  return el(
+    "li",
+    { className: "custom" },
+    el("p", { className: "custom-head" }, el("a", { href: `#segment/${encodeURIComponent(s.name)}`, className: "custom-name", dir: "auto" }, s.label), el("span", { className: "custom-count" }, s.customers == null ? "—" : t("customersN", { n: s.customers }))),
+    el("code", { className: "mono custom-filter", dir: "ltr" }, s.filter),
+    s.problem ? el("p", { className: "form-error" }, t("filterBroken"), " ", serverText(s.problem)) : null,
+    state.confirming === s.name ? deleteConfirm(s) : el("p", { className: "actions" }, el("a", { href: `#segments/${encodeURIComponent(s.name)}`, className: "button small", attrs: { "aria-label": t("editSegment", { label: s.label }) } }, t("edit")), deleteButton(s)),
+  );
+}
+
+function deleteButton(s) {
+  const button = el("button", { type: "button", className: "button small danger", dataset: { delete: s.name }, attrs: { "aria-label": t("deleteSegment", { label: s.label }) } }, t("delete"));
+  button.addEventListener("click", () => {
+    state.confirming = s.name;
+    renderCustomList();
+    $("custom-list").querySelector('[data-confirm="no"]').focus();
+  });
+  return button;
+}
+
+/** The step before deleting: a question, "Delete it" and "Cancel" (Escape too), focus on "Cancel". */
+function deleteConfirm(s) {
+  const id = `confirm-${s.name}`;
+  const cancel = () => {
+    state.confirming = null;
+    renderCustomList();
+    $("custom-list").querySelector(`[data-delete="${s.name}"]`).focus();
+  };
+  const yes = el("button", { type: "button", className: "button small danger", dataset: { confirm: "yes" } }, t("deleteYes"));
+  const no = el("button", { type: "button", className: "button small", dataset: { confirm: "no" } }, t("cancel"));
+  const problem = el("p", { className: "form-error", attrs: { role: "alert" } });
+  yes.addEventListener("click", () => deleteSegment(s, problem));
+  no.addEventListener("click", cancel);
+  const group = el("div", { className: "confirm", attrs: { role: "group", "aria-labelledby": id } }, el("p", { id }, t("confirmDelete", { label: s.label })), el("p", { className: "actions" }, yes, no), problem);
+  group.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      cancel();
+    }
+  });
+  return group;
+}
+
+/** Deletes custom segment `s`; `problem` says why it could not. */
+async function deleteSegment(s, problem) {
+  try {
+    await api(`/v1/crm/custom-segments/${encodeURIComponent(s.name)}`, { method: "DELETE" });
+  } catch (e) {
+    problem.textContent = t("deleteFailed", { error: e.message });
+    return;
+  }
+  state.custom = state.custom.filter((x) => x.name !== s.name);
+  state.confirming = null;
+  if (state.builder.editing === s.name) newSegment();
+  renderCustomList();
+  $("custom-title").focus();
+  announce(t("deleted", { label: s.label }));
+}
+
+// The form: a condition is a row of field, test and value; the rows write the filter
+// text, and filter text the rows can show rewrites the rows.
+
+/** A condition on `field`, keeping the test `op` when the field takes it. */
+function rowFor(field, op) {
+  const spec = FIELDS[field];
+  return { field, op: spec.ops.includes(op) ? op : spec.ops[0], value: spec.choices?.()[0]?.[0] ?? "" };
+}
+
+/** Sets the form to `segment` (a custom segment to edit), or to a new one. */
+function startBuilder(segment) {
+  const parsed = conditionsOf(segment?.filter ?? "");
+  state.builder = { editing: segment?.name ?? null, join: parsed?.join ?? "and", rows: segment ? parsed?.rows ?? [] : [rowFor("segment")], synced: Boolean(parsed) };
+  $("seg-name").value = segment?.name ?? "";
+  $("seg-name").readOnly = Boolean(segment);
+  $("seg-label").value = segment?.label ?? "";
+  $("seg-filter").value = segment ? segment.filter : builderText();
+  for (const id of ["seg-name", "seg-label", "seg-filter"]) fieldError(id);
+  fill($("seg-status"));
+  $("seg-save-error").textContent = "";
+  state.preview = null;
+  schedulePreview(0);
+}
+
+function newSegment() {
+  startBuilder();
+  history.replaceState(null, "", "#segments");
+  renderBuilder();
+}
+
+function renderBuilder() {
+  const b = state.builder;
+  const label = state.custom?.find((s) => s.name === b.editing)?.label;
+  $("builder-title").textContent = b.editing ? t("editSegment", { label }) : t("newSegment");
+  $("seg-join").value = b.join;
+  renderRows();
+  renderPreview();
+}
+
+function renderRows() {
+  fill($("seg-rows"), state.builder.rows.map(conditionRow));
+  $("seg-sync").hidden = state.builder.synced;
+}
+
+function focusRow(i, part) {
+  $("seg-rows").querySelector(`[data-row="${i}"] [data-part="${part}"]`)?.focus();
+}
+
+function choice(options, value, label, part) {
+  return el("select", { dataset: { part }, attrs: { "aria-label": label } }, options.map(([v, text]) => el("option", { value: v, selected: v === value }, text)));
+}
+
+function valueInput(row, label) {
+  const spec = FIELDS[row.field];
+  if (row.field === "vip") return null;
+  if (spec.choices) return choice(spec.choices(), row.value, label, "value");
+  const text = spec.value === "text";
+  const money = spec.value === "money";
+  return el("input", {
+    type: text ? "text" : "number",
+    value: row.value,
+    dir: text ? "auto" : "ltr",
+    dataset: { part: "value" },
+    attrs: { "aria-label": label, min: text ? null : "0", step: money ? "0.01" : text ? null : "1", inputmode: money ? "decimal" : text ? null : "numeric", autocomplete: "off" },
+  });
+}
+
+function conditionRow(row, i) {
+  const n = i + 1;
+  const rows = state.builder.rows;
+  const field = choice(Object.keys(FIELDS).map((name) => [name, t(`field_${name}`)]), row.field, t("fieldOf", { n }), "field");
+  const op = choice(FIELDS[row.field].ops.map((o) => [o, t(row.field === "vip" ? `vip_${o}` : `op_${o}`)]), row.op, t("opOf", { n }), "op");
+  const value = valueInput(row, t("valueOf", { n }));
+  const remove = el("button", { type: "button", className: "button small quiet", attrs: { "aria-label": t("removeOf", { n }) } }, t("remove"));
+  field.addEventListener("change", () => {
+    rows[i] = rowFor(field.value, row.op);
+    builderChanged({ rows: true });
+    focusRow(i, "field");
+  });
+  op.addEventListener("change", () => {
+    row.op = op.value;
+    builderChanged();
+  });
+  value?.addEventListener(value.tagName === "SELECT" ? "change" : "input", () => {
+    row.value = value.value;
+    builderChanged();
+  });
+  remove.addEventListener("click", () => {
+    rows.splice(i, 1);
+    builderChanged({ rows: true });
+    if (rows.length) focusRow(Math.min(i, rows.length - 1), "field");
+    else $("seg-add").focus();
+  });
+  return el("li", { className: "condition", dataset: { row: String(i) } }, field, op, value, remove);
+}
+
+/** The conditions changed: they write the filter (re-drawn when `rows` changed). */
+function builderChanged({ rows = false } = {}) {
+  state.builder.synced = true;
+  $("seg-filter").value = builderText();
+  if (rows) renderRows();
+  $("seg-sync").hidden = true;
+  schedulePreview();
+}
+
+/** The filter was typed: the rows follow when they can show it. */
+function filterEdited() {
+  const b = state.builder;
+  const parsed = conditionsOf($("seg-filter").value);
+  b.synced = Boolean(parsed);
+  if (parsed) {
+    b.join = parsed.join;
+    b.rows = parsed.rows;
+    $("seg-join").value = b.join;
+  }
+  renderRows();
+  schedulePreview();
+}
+
+function conditionText({ field, op, value }) {
+  if (field === "vip") return op === "=" ? "vip" : "not vip";
+  const v = String(value).trim();
+  if (!v) return null;
+  return `${field} ${op} ${FIELDS[field].value === "text" ? `"${v}"` : v}`;
+}
+
+const builderText = () => state.builder.rows.map(conditionText).filter(Boolean).join(` ${state.builder.join} `);
+
+/** `text` as tokens: `{word}`, `{text}` (quoted) or `{op}`; null when something else is in it. */
+function tokensOf(text) {
+  const pattern = /\s*(?:"([^"]*)"|(<=|>=|!=|<>|==|[=<>≠≤≥])|([\p{L}\p{N}_.'-]+))/uy;
+  const rest = text.trim();
+  const tokens = [];
+  while (pattern.lastIndex < rest.length) {
+    const m = pattern.exec(rest);
+    if (!m) return null;
+    tokens.push(m[1] != null ? { text: m[1] } : m[2] ? { op: OP_ALIASES[m[2]] ?? m[2] } : { word: m[3] });
+  }
+  return tokens;
+}
+
+/** The condition at `tokens[i]` and where the next token is, if the rows can show it. */
+function conditionAt(tokens, i) {
+  const word = (k) => tokens[k]?.word?.toLowerCase();
+  if (word(i) === "vip") return [{ field: "vip", op: "=", value: "" }, i + 1];
+  if (word(i) === "not" && word(i + 1) === "vip") return [{ field: "vip", op: "!=", value: "" }, i + 2];
+  const field = FIELD_ALIASES[word(i)] ?? word(i);
+  const op = tokens[i + 1]?.op;
+  const raw = tokens[i + 2]?.word ?? tokens[i + 2]?.text;
+  if (!Object.hasOwn(FIELDS, field) || field === "vip" || !FIELDS[field].ops.includes(op) || raw == null) return null;
+  const choices = FIELDS[field].choices?.();
+  const value = choices ? choices.find(([v]) => v.toLowerCase() === raw.toLowerCase())?.[0] : raw;
+  return value == null ? null : [{ field, op, value }, i + 3];
+}
+
+/** The rows and join of filter `text` when it is conditions all joined by `and` or all by `or`; else null. */
+function conditionsOf(text) {
+  const tokens = tokensOf(text);
+  if (!tokens) return null;
+  const rows = [];
+  let join = null;
+  let i = 0;
+  while (i < tokens.length) {
+    if (rows.length) {
+      const word = tokens[i].word?.toLowerCase();
+      if ((word !== "and" && word !== "or") || (join && word !== join)) return null;
+      join = word;
+      i += 1;
+    }
+    const found = conditionAt(tokens, i);
+    if (!found) return null;
+    rows.push(found[0]);
+    i = found[1];
+  }
+  return { join: join ?? "and", rows };
+}
+
+/** Fills the error under field `id` (empty: none), and marks the field invalid while there is one. */
+function fieldError(id, ...message) {
+  const error = $(`${id}-error`);
+  fill(error, ...message);
+  if (error.textContent) $(id).setAttribute("aria-invalid", "true");
+  else $(id).removeAttribute("aria-invalid");
+}
+
+const filterError = (message) => fieldError("seg-filter", t("filterWrong"), " ", serverText(message.replace(/^filter: /, "")));
+
+let previewTimer = 0;
+let previewToken = 0;
+function schedulePreview(delay = PREVIEW_DELAY_MS) {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(runPreview, delay);
+}
+
+/** Asks the server who the filter picks, unsaved; its 400 says what is wrong and where. */
+async function runPreview() {
+  const filter = $("seg-filter").value;
+  const token = ++previewToken;
+  if (!filter.trim()) {
+    fieldError("seg-filter");
+    state.preview = { status: "empty" };
+    renderPreview();
+    return;
+  }
+  try {
+    const answer = await api("/v1/crm/custom-segments/preview", { method: "POST", body: { filter } });
+    if (token !== previewToken) return;
+    fieldError("seg-filter");
+    state.preview = { status: "ok", answer };
+  } catch (e) {
+    if (token !== previewToken) return;
+    if (e.status === 400) filterError(e.message);
+    state.preview = { status: e.status === 400 ? "broken" : "failed", error: e.message };
+  }
+  renderPreview();
+}
+
+function renderPreview() {
+  const p = state.preview;
+  const text = { ok: () => t("previewCount", { n: p.answer.customers }), broken: () => t("previewBroken"), failed: () => t("loadError", { error: p.error }), empty: () => t("previewEmpty") };
+  $("seg-preview-count").textContent = p ? text[p.status]() : t("previewWorking");
+  const sample = p?.status === "ok" ? p.answer.sample.slice(0, PREVIEW_SHOWN) : [];
+  fill($("seg-preview-list"), sample.map((c) => el("li", {}, el("bdi", { className: "preview-name" }, customerName(c)), el("span", { className: "muted small" }, `${t("ordersN", { n: c.orders })} · ${fmtMoney(c.monetary, c.currency)}`))));
+}
+
+async function saveSegment(event) {
+  event.preventDefault();
+  const b = state.builder;
+  const name = $("seg-name").value.trim();
+  const label = $("seg-label").value.trim();
+  const filter = $("seg-filter").value;
+  for (const id of ["seg-name", "seg-label", "seg-filter"]) fieldError(id);
+  fill($("seg-status"));
+  $("seg-save-error").textContent = "";
+  const taken = !b.editing && state.custom.some((s) => s.name === name);
+  const wrong = !SEGMENT_NAME.test(name) ? ["seg-name", t("nameWrong")] : taken ? ["seg-name", t("nameTaken", { name })] : !filter.trim() ? ["seg-filter", t("filterEmpty")] : null;
+  if (wrong) {
+    fieldError(...wrong);
+    $(wrong[0]).focus();
+    return;
+  }
+  const button = $("seg-save");
+  button.disabled = true;
+  button.textContent = t("saving");
+  try {
+    const saved = await api(`/v1/crm/custom-segments/${encodeURIComponent(name)}`, { method: "PUT", body: { label: label || undefined, filter } });
+    state.custom = (await api("/v1/crm/custom-segments")).segments;
+    b.editing = saved.name;
+    $("seg-name").readOnly = true;
+    history.replaceState(null, "", `#segments/${encodeURIComponent(saved.name)}`);
+    renderCustomList();
+    renderBuilder();
+    fill($("seg-status"), t("saved", { label: saved.label }), " ", el("a", { href: `#segment/${encodeURIComponent(saved.name)}` }, t("openSegment")));
+  } catch (e) {
+    saveFailed(e);
+  } finally {
+    button.disabled = false;
+    button.textContent = t("saveSegment");
+  }
+}
+
+/** Shows why saving failed: next to the field the server names, else under the form. */
+function saveFailed(e) {
+  const [, field, message] = /^(name|label|filter): (.*)$/s.exec(e.message) ?? [];
+  if (e.status !== 400 || !field) {
+    $("seg-save-error").textContent = e.message;
+    return;
+  }
+  if (field === "filter") filterError(message);
+  else fieldError(`seg-${field}`, serverText(message));
+  $(`seg-${field}`).focus();
+}
+
+// A segment's customers, a page at a time
+
+const segmentPage = (name, offset) => api(`/v1/crm/segments/${encodeURIComponent(name)}/customers?${q({ limit: state.pageSize, offset })}`);
+
 async function loadSegment(token, name) {
-  fill($("segment-title"), segmentLabel(name));
+  fill($("segment-title"), BUILT_IN.includes(name) ? segmentLabel(name) : name);
   fill($("segment-table"));
+  fill($("segment-pager"));
+  $("segment-filter").hidden = true;
   $("segment-count").textContent = t("loading");
   $("segment-csv").href = `/v1/crm/segments/${encodeURIComponent(name)}.csv`;
-  const found = await api(`/v1/crm/segments/${encodeURIComponent(name)}/customers?limit=100`);
+  const custom = BUILT_IN.includes(name) ? null : api("/v1/crm/custom-segments").then((answer) => answer.segments.find((s) => s.name === name) ?? null);
+  const [page, segment] = await Promise.all([segmentPage(name, 0), custom]);
   if (token !== state.token) return;
-  state.segment = found;
+  state.segment = { ...page, custom: segment };
+  renderSegment();
+}
+
+async function moveSegment(offset) {
+  const { segment, custom } = state.segment;
+  const token = state.token;
+  const page = await segmentPage(segment, offset);
+  if (token !== state.token) return;
+  state.segment = { ...page, custom };
   renderSegment();
 }
 
 function renderSegment() {
   const s = state.segment;
-  fill($("segment-title"), segmentLabel(s.segment));
+  const title = s.custom?.label ?? segmentLabel(s.segment);
+  fill($("segment-title"), el("bdi", {}, title));
+  $("segment-filter").hidden = !s.custom;
+  if (s.custom) fill($("segment-filter"), t("segmentFilter"), " ", el("code", { className: "mono", dir: "ltr" }, s.custom.filter), " ", el("a", { href: `#segments/${encodeURIComponent(s.segment)}` }, t("edit")));
   $("segment-count").textContent = t("segmentCount", { n: s.total });
   const rows = s.customers.map((c) => [
     el("a", { href: `#customer/${encodeURIComponent(customerKey(c))}`, dir: "auto" }, customerName(c)),
@@ -946,43 +1593,127 @@ function renderSegment() {
     timeEl(c.lastOrderAt),
     el("bdi", {}, `${c.r}·${c.f}·${c.m}`),
   ]);
-  fill($("segment-table"), table(segmentLabel(s.segment), [t("customer"), t("orders"), t("monetary"), t("ltv"), t("lastOrder"), "RFM"], rows, { numeric: [1, 2, 3] }));
+  fill($("segment-table"), table(title, [t("customer"), t("orders"), t("monetary"), t("ltv"), t("lastOrder"), "RFM"], rows, { numeric: [1, 2, 3] }));
+  fill($("segment-pager"), pager("segment", s, moveSegment));
+}
+
+// ---------------------------------------------------------------------------------
+// Loyalty: the programme as configured, read-only
+
+async function loadLoyalty(token) {
+  const loyalty = await api("/v1/crm/loyalty");
+  if (token !== state.token) return;
+  state.loyalty = loyalty;
+  renderLoyalty();
+}
+
+function renderLoyalty() {
+  const { rules, members, points } = state.loyalty;
+  const currency = state.settings?.currency || "GBP";
+  const earnedNote = [points.reversed ? t("reversedNote", { n: fmtNumber(points.reversed) }) : null, points.adjusted ? t("adjustedNote", { n: fmtNumber(points.adjusted) }) : null].filter(Boolean).join(" · ");
+  fill(
+    $("loyalty-kpis"),
+    kpi(t("members"), fmtNumber(members.total), null, "l-members"),
+    kpi(t("pointsOwed"), fmtNumber(points.owed), t("pointsOwedNote"), "l-owed"),
+    kpi(t("pointsEarned"), fmtNumber(points.earned), earnedNote || null, "l-earned"),
+    kpi(t("pointsSpent"), fmtNumber(points.spent), null, "l-spent"),
+    kpi(t("pointsLapsed"), fmtNumber(points.lapsed), null, "l-lapsed"),
+  );
+  fill($("loyalty-body"), tiersCard(rules, members.tiers, currency), earningCard(rules, currency), rewardsCard(rules.rewards, currency), rulesCard(rules));
+}
+
+function tiersCard(rules, tiers, currency) {
+  const max = Math.max(...tiers.map((tier) => tier.customers), 1);
+  const bars = el("ul", { className: "bars", id: "tier-bars", attrs: { "aria-hidden": "true" } }, tiers.map((tier) => barRow(localName(tier), tier.customers / max, fmtNumber(tier.customers), null, "tier")));
+  const rows = tiers.map((tier) => [localName(tier), fmtMoney(tier.threshold, currency), t("multiplierText", { x: fmtNumber(tier.multiplierPermille / 1000) }), fmtNumber(tier.customers)]);
+  return cardOf(
+    "card span-2",
+    t("tiers"),
+    bars,
+    el("div", { className: "table-scroll" }, table(t("tiers"), [t("tier"), t("tierThreshold"), t("multiplier"), t("members")], rows, { numeric: [1, 2, 3] })),
+    el("p", { className: "muted small note" }, t("tierNote", { window: fmtNumber(rules.tier_window_days), grace: fmtNumber(rules.tier_grace_days) })),
+  );
+}
+
+function earningCard(rules, currency) {
+  return card(
+    t("earning"),
+    facts([
+      [t("earnRate"), t("earnRateText", { points: t("pointsN", { n: rules.earn.points }), amount: fmtMoney(rules.earn.per, currency) }), "l-earn"],
+      ...Object.entries(rules.bonuses).map(([name, n]) => [t(`bonus_${name}`), t("pointsN", { n })]),
+      [t("expiry"), rules.expiry_months == null ? t("expiryNever") : t("expiryText", { n: rules.expiry_months }), "l-expiry"],
+    ]),
+  );
+}
+
+function rewardGives(reward, currency) {
+  if (reward.type === "fixed_discount") return t("give_fixed_discount", { amount: fmtMoney(reward.amount, currency) });
+  if (reward.type !== "percent_discount") return t(`give_${reward.type}`);
+  const percent = fmtPct(reward.percent / 100);
+  return reward.cap == null ? t("give_percent_discount", { percent }) : t("give_percent_cap", { percent, cap: fmtMoney(reward.cap, currency) });
+}
+
+function rewardsCard(rewards, currency) {
+  const rows = rewards.map((reward) => [localName(reward), t("pointsN", { n: reward.cost }), rewardGives(reward, currency)]);
+  return card(t("rewards"), rows.length ? el("div", { className: "table-scroll" }, table(t("rewards"), [t("reward"), t("cost"), t("gives")], rows, { numeric: [1] })) : empty(t("noRewards")));
+}
+
+/** The rules as the file spells them, to copy; the file is where they change. */
+function rulesCard(rules) {
+  const json = JSON.stringify(rules, null, 2);
+  const code = el("pre", { className: "rules-json", dir: "ltr", tabIndex: 0, attrs: { "aria-label": t("rulesJson") } }, el("code", {}, json));
+  const status = el("p", { className: "muted small", attrs: { role: "status" } });
+  const copy = el("button", { type: "button", className: "button small", id: "copy-rules" }, t("copyJson"));
+  copy.addEventListener("click", () => copyText(json, code, status));
+  const [before, after] = t("rulesNote").split("{command}");
+  return cardOf("card span-2", t("rulesFile"), el("p", { className: "muted small" }, before, el("code", { className: "mono", dir: "ltr" }, "souk-server serve --loyalty-rules"), after), el("div", { className: "tools" }, copy, status), code);
+}
+
+async function copyText(text, node, status) {
+  try {
+    await navigator.clipboard.writeText(text);
+    status.textContent = t("copied");
+  } catch {
+    getSelection().selectAllChildren(node);
+    status.textContent = t("copyFailed");
+  }
 }
 
 // ---------------------------------------------------------------------------------
 // Language switching and start
 
-function setLang(next) {
-  lang = next;
-  try {
-    localStorage.setItem(LANG_KEY, next);
-  } catch {
-    // Not remembered; still switched.
-  }
-  applyLang();
-}
-
 function applyLang() {
-  const root = document.documentElement;
-  root.lang = lang;
-  root.dir = lang === "ar" ? "rtl" : "ltr";
-  document.title = t("title");
-  $("lang").value = lang;
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
-  for (const node of document.querySelectorAll("[data-i18n-aria-label]")) node.setAttribute("aria-label", t(node.dataset.i18nAriaLabel));
+  applyText();
   render();
 }
 
 function wire() {
-  $("lang").addEventListener("change", (e) => setLang(e.target.value));
-  $("login-form").addEventListener("submit", login);
-  $("logout").addEventListener("click", logout);
+  $("lang").addEventListener("change", (e) => {
+    setLang(e.target.value);
+    applyLang();
+  });
+  staffSession({ appClass: "is-app", parts: ["tabs", "who", "logout"], enter, leave, refused: (e) => (e.status === 403 ? t("notMerchant") : null) });
   $("period").addEventListener("change", () => route({ focus: false }));
+  $("builder").addEventListener("submit", saveSegment);
+  $("seg-filter").addEventListener("input", filterEdited);
+  $("seg-join").addEventListener("change", (e) => {
+    state.builder.join = e.target.value;
+    builderChanged();
+  });
+  $("seg-add").addEventListener("click", () => {
+    state.builder.rows.push(rowFor("segment"));
+    builderChanged({ rows: true });
+    focusRow(state.builder.rows.length - 1, "field");
+  });
+  $("custom-new").addEventListener("click", () => {
+    newSegment();
+    $("seg-name").focus();
+  });
   $("search-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const token = ++state.token;
     try {
-      await loadResults(token, $("search-q").value.trim());
+      await loadResults(token, $("search-q").value.trim(), 0);
       announce($("search-count").textContent);
     } catch (e) {
       $("search-count").textContent = t("loadError", { error: e.message });
@@ -991,14 +1722,6 @@ function wire() {
   window.addEventListener("hashchange", () => route());
 }
 
-async function start() {
-  wire();
-  applyLang();
-  try {
-    await enter();
-  } catch (e) {
-    showLogin(e.status === 401 ? "" : e.status === 403 ? t("notMerchant") : e.message);
-  }
-}
-
-start();
+wire();
+applyLang();
+resume();

@@ -1,7 +1,9 @@
 //! souk-server's own pages (the agent console at `/agent`, the merchant dashboard at
 //! `/dashboard`): one HTML file, its script and its stylesheet each, built into the
-//! binary, so they are there wherever the server runs, whatever `--www` says. Their
-//! stylesheets each begin with `server/pages/staff.css`, what they share.
+//! binary, so they are there wherever the server runs, whatever `--www` says. What
+//! they share is in `server/pages/`: their stylesheets each begin with `staff.css`,
+//! and their scripts (ES modules) import `staff.js` (sign-in, the API client, the
+//! text, the DOM helpers), which each page serves next to its own script.
 //!
 //! Each answer is revalidated on every use (`no-cache`, with an ETag), may not be
 //! framed, and carries a Content-Security-Policy that lets the page run only its own
@@ -77,8 +79,18 @@ impl Asset {
     }
 }
 
-/// A page's three files under `base` (`/agent`): `base` and `base/` answer `index`,
-/// `base/<name>` the script and the stylesheet.
+/// The module the staff pages' scripts share, `server/pages/staff.js`.
+pub static STAFF_SCRIPT: Asset = Asset::new(
+    include_str!("../pages/staff.js"),
+    "text/javascript; charset=utf-8",
+);
+
+/// The name the page's script imports [`STAFF_SCRIPT`] by, next to itself.
+const STAFF_JS: &str = "staff.js";
+
+/// A page's files under `base` (`/agent`): `base` and `base/` answer `index`,
+/// `base/<name>` the script and the stylesheet, and `base/staff.js` the module the
+/// script imports, [`STAFF_SCRIPT`].
 pub fn routes(
     base: &str,
     index: &'static Asset,
@@ -94,10 +106,12 @@ pub fn routes(
         .route(&format!("{base}/"), file(index))
         .route(&format!("{base}/{}", script.0), file(script.1))
         .route(&format!("{base}/{}", style.0), file(style.1))
+        .route(&format!("{base}/{STAFF_JS}"), file(&STAFF_SCRIPT))
 }
 
 /// Checks that a page needs nothing its policy forbids: its script and stylesheet
-/// at `base`, no inline script, style or handler, and no HTML written from strings.
+/// at `base`, no inline script, style or handler, and no HTML written from strings,
+/// in its script or in the staff module the script imports from next to itself.
 #[cfg(test)]
 pub fn assert_self_contained(index: &Asset, script: &Asset, js: &str, css: &str) {
     let html = index.body;
@@ -107,8 +121,11 @@ pub fn assert_self_contained(index: &Asset, script: &Asset, js: &str, css: &str)
     assert!(!html.contains("<style"));
     assert!(!html.contains(" style="));
     assert!(!html.contains(" onclick="));
-    assert!(!script.body.contains("innerHTML"));
-    assert!(!script.body.contains("insertAdjacentHTML"));
+    assert!(script.body.contains(&format!(r#" from "./{STAFF_JS}";"#)));
+    for body in [script.body, STAFF_SCRIPT.body] {
+        assert!(!body.contains("innerHTML"));
+        assert!(!body.contains("insertAdjacentHTML"));
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@ static STYLE: Asset = Asset::new(
     "text/css; charset=utf-8",
 );
 
-/// `GET /agent` (and `/agent/`), `/agent/console.js` and `/agent/console.css`.
+/// `GET /agent` (and `/agent/`), `/agent/console.js`, `/agent/console.css` and
+/// `/agent/staff.js`.
 pub(super) fn routes() -> axum::Router<AppState> {
     pages::routes(
         "/agent",

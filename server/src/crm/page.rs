@@ -21,7 +21,8 @@ static STYLE: Asset = Asset::new(
     "text/css; charset=utf-8",
 );
 
-/// `GET /dashboard` (and `/dashboard/`), `/dashboard/dashboard.js` and `/dashboard/dashboard.css`.
+/// `GET /dashboard` (and `/dashboard/`), `/dashboard/dashboard.js`, `/dashboard/dashboard.css`
+/// and `/dashboard/staff.js`.
 pub(super) fn routes() -> axum::Router<AppState> {
     pages::routes(
         "/dashboard",
