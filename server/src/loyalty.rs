@@ -144,43 +144,53 @@ pub struct Ledger {
 impl Ledger {
     /// Loads `customer`'s ledger.
     pub fn load(conn: &Connection, customer: &str) -> rusqlite::Result<Ledger> {
-        let mut statement = conn.prepare_cached(
-            "SELECT id, kind, points, qualifying, order_id, key, detail, reason, at_ms
-             FROM loyalty_ledger WHERE customer = ?1 ORDER BY id",
-        )?;
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM loyalty_ledger WHERE customer = ?1 ORDER BY id"
+        ))?;
         let mut ledger = Ledger {
             customer: customer.to_owned(),
             ..Ledger::default()
         };
-        let rows = statement.query_map([customer], |row| {
-            let kind: String = row.get(1)?;
-            let detail: Option<String> = row.get(6)?;
-            let reason: Option<String> = row.get(7)?;
-            let kind = kind_of(&kind, detail, reason).ok_or_else(|| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    1,
-                    rusqlite::types::Type::Text,
-                    format!("a ledger entry of kind {kind:?} lacks its detail").into(),
-                )
-            })?;
-            Ok((
-                row.get::<_, i64>(0)?,
-                Entry {
-                    kind,
-                    points: row.get(2)?,
-                    qualifying: row.get(3)?,
-                    order_id: row.get(4)?,
-                    key: row.get(5)?,
-                    at_ms: row.get::<_, i64>(8)?.max(0) as u64,
-                },
-            ))
-        })?;
-        for row in rows {
-            let (id, entry) = row?;
+        for row in statement.query_map([customer], entry_of)? {
+            let (_, id, entry) = row?;
             ledger.ids.push(id);
             ledger.entries.push(entry);
         }
         Ok(ledger)
+    }
+
+    /// Every customer's ledger in one pass, each handed to `each`: for the
+    /// shop-wide reads (members per tier, segments by tier) that would otherwise
+    /// load thousands of ledgers one by one.
+    pub fn each(
+        conn: &Connection,
+        mut each: impl FnMut(Ledger) -> rusqlite::Result<()>,
+    ) -> rusqlite::Result<()> {
+        let mut statement = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM loyalty_ledger ORDER BY customer, id"
+        ))?;
+        let mut ledger = Ledger::default();
+        for row in statement.query_map([], entry_of)? {
+            let (customer, id, entry) = row?;
+            if customer != ledger.customer {
+                let done = std::mem::take(&mut ledger);
+                if !done.entries.is_empty() {
+                    each(done)?;
+                }
+                ledger.customer = customer;
+            }
+            ledger.ids.push(id);
+            ledger.entries.push(entry);
+        }
+        if !ledger.entries.is_empty() {
+            each(ledger)?;
+        }
+        Ok(())
+    }
+
+    /// Whose ledger this is.
+    pub fn customer(&self) -> &str {
+        &self.customer
     }
 
     /// The entries, oldest first.
@@ -248,6 +258,34 @@ impl Ledger {
     fn account(&self, rules: &Rules, now_ms: u64) -> Account {
         Account::from_ledger(rules, &self.entries, now_ms)
     }
+}
+
+/// The columns [`entry_of`] reads.
+const COLUMNS: &str =
+    "customer, id, kind, points, qualifying, order_id, key, detail, reason, at_ms";
+
+/// A ledger row: its customer, row id and entry.
+fn entry_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64, Entry)> {
+    let kind: String = row.get(2)?;
+    let kind = kind_of(&kind, row.get(7)?, row.get(8)?).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            2,
+            rusqlite::types::Type::Text,
+            format!("a ledger entry of kind {kind:?} lacks its detail").into(),
+        )
+    })?;
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        Entry {
+            kind,
+            points: row.get(3)?,
+            qualifying: row.get(4)?,
+            order_id: row.get(5)?,
+            key: row.get(6)?,
+            at_ms: row.get::<_, i64>(9)?.max(0) as u64,
+        },
+    ))
 }
 
 /// The [`Kind`] stored as `kind` with its `detail` and `reason`.

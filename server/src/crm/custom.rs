@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 use souk::core::loyalty::Rules;
 
 use super::filter::{Facts, Filter, Needs, Shop};
-use super::orders::{self, Scope};
+use super::orders;
 use super::rfm::{Segment, DAY_MS};
 use super::{bad_request, Staff};
 use crate::body::JsonBody;
@@ -133,13 +133,16 @@ fn facts(conn: &Connection, rules: &Rules, needs: Needs) -> rusqlite::Result<Vec
         })?
         .collect::<rusqlite::Result<_>>()?;
     if needs.tier {
+        let mut tiers = HashMap::new();
+        Ledger::each(conn, |ledger| {
+            tiers.insert(
+                ledger.customer().to_owned(),
+                rules.tier_at(ledger.entries(), as_of_ms),
+            );
+            Ok(())
+        })?;
         for (_, user, facts) in &mut customers {
-            if let Some(user) = user {
-                let ledger = Ledger::load(conn, user)?;
-                if !ledger.entries().is_empty() {
-                    facts.tier = Some(rules.tier_at(ledger.entries(), as_of_ms));
-                }
-            }
+            facts.tier = user.as_ref().and_then(|user| tiers.get(user).copied());
         }
     }
     if needs.products {
@@ -166,27 +169,34 @@ fn facts(conn: &Connection, rules: &Rules, needs: Needs) -> rusqlite::Result<Vec
 }
 
 /// Each profile's products and categories (lower-cased) bought online: from the
-/// `Order Completed` lines, a line's category else the catalogue's. Store sales
-/// carry no lines.
+/// `Order Completed` lines, a line's category else the catalogue's, read by
+/// SQLite's JSON functions without parsing whole events. Store sales carry no
+/// lines.
 #[allow(clippy::type_complexity)]
 fn products(conn: &Connection) -> rusqlite::Result<HashMap<i64, (Vec<String>, Vec<String>)>> {
-    let catalogue: HashMap<String, String> = conn
-        .prepare("SELECT id, category FROM catalog_products WHERE category != ''")?
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let (_, events) = orders::collect(conn, Scope::All, true, &mut |_| {})?;
+    let mut statement = conn.prepare(
+        "SELECT coalesce(u.profile_id, a.profile_id),
+                coalesce(json_extract(p.value, '$.product_id'), json_extract(p.value, '$.sku')) AS product,
+                coalesce(nullif(json_extract(p.value, '$.category'), ''), c.category)
+         FROM events e
+         JOIN json_each(e.body, '$.properties.products') p
+         LEFT JOIN identities u ON u.kind = 'user_id' AND u.value = e.user_id
+         LEFT JOIN identities a ON a.kind = 'anonymous_id' AND a.value = e.anonymous_id
+         LEFT JOIN catalog_products c ON c.id = product AND c.category != ''
+         WHERE e.type = 'track' AND e.event = 'Order Completed'",
+    )?;
     let mut bought: HashMap<i64, (Vec<String>, Vec<String>)> = HashMap::new();
-    for event in events {
-        let (products, categories) = bought.entry(event.order.profile_id).or_default();
-        for line in event.message.lines() {
-            let category = line
-                .category
-                .clone()
-                .or_else(|| catalogue.get(&line.product_id).cloned());
-            if let Some(category) = category {
-                categories.push(category.to_lowercase());
-            }
-            products.push(line.product_id);
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let Some(profile) = row.get::<_, Option<i64>>(0)? else {
+            continue;
+        };
+        let (products, categories) = bought.entry(profile).or_default();
+        if let Some(product) = orders::cell_text(row.get_ref(1)?) {
+            products.push(product.into_owned());
+        }
+        if let Some(category) = orders::cell_text(row.get_ref(2)?) {
+            categories.push(category.to_lowercase());
         }
     }
     Ok(bought)

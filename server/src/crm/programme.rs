@@ -26,17 +26,15 @@ pub fn routes() -> Router<AppState> {
 /// {owed, earned, spent, lapsed, adjusted}}` at `now_ms`.
 pub fn summary(conn: &Connection, rules: &Rules, now_ms: u64) -> rusqlite::Result<Value> {
     let snapshot = conn.unchecked_transaction()?;
-    let customers: Vec<String> = conn
-        .prepare("SELECT DISTINCT customer FROM loyalty_ledger")?
-        .query_map([], |row| row.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
     let mut held = vec![0_i64; rules.tiers.len()];
-    for customer in &customers {
-        let ledger = Ledger::load(conn, customer)?;
+    let mut members = 0;
+    Ledger::each(conn, |ledger| {
+        members += 1;
         if let Some(n) = held.get_mut(rules.tier_at(ledger.entries(), now_ms)) {
             *n += 1;
         }
-    }
+        Ok(())
+    })?;
     let points = |condition: &str| -> rusqlite::Result<i64> {
         conn.query_row(
             &format!("SELECT coalesce(SUM(points), 0) FROM loyalty_ledger WHERE {condition}"),
@@ -67,7 +65,7 @@ pub fn summary(conn: &Connection, rules: &Rules, now_ms: u64) -> rusqlite::Resul
         .collect();
     Ok(json!({
         "rules": rules::to_json(rules),
-        "members": { "total": customers.len(), "tiers": tiers },
+        "members": { "total": members, "tiers": tiers },
         "points": {
             "owed": owed, "earned": earned, "reversed": -reversed, "spent": -spent,
             "lapsed": -lapsed, "adjusted": adjusted,
