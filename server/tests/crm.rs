@@ -1011,6 +1011,12 @@ fn segments_follow_new_orders_without_a_refresh() {
     post_order("o-2", "rania");
     post_order("o-3", "sami");
     within(&[("rania", 2), ("sami", 1)]);
+    // Nothing new, no new refresh: it watches the data, not the clock.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let runs = site.count("SELECT COUNT(*) FROM crm_runs");
+    std::thread::sleep(std::time::Duration::from_millis(3000));
+    assert_eq!(site.count("SELECT COUNT(*) FROM crm_runs"), runs);
+    assert!(!server.stop(libc::SIGTERM).1.contains("could not look for new data"));
 }
 
 #[test]

@@ -531,10 +531,10 @@ pub fn latest(conn: &Connection) -> rusqlite::Result<Option<Run>> {
 /// maxima, so O(1) at any size.
 fn fingerprint(conn: &Connection) -> rusqlite::Result<[i64; 4]> {
     conn.query_row(
-        "SELECT (SELECT coalesce(max(id), 0) FROM events),
-                (SELECT coalesce(max(id), 0) FROM loyalty_ledger),
-                (SELECT coalesce(max(id), 0) FROM identity_links),
-                (SELECT coalesce(max(id), 0) FROM consents)",
+        "SELECT (SELECT coalesce(max(rowid), 0) FROM events),
+                (SELECT coalesce(max(rowid), 0) FROM loyalty_ledger),
+                (SELECT coalesce(max(rowid), 0) FROM identity_links),
+                (SELECT coalesce(max(rowid), 0) FROM consents)",
         [],
         |row| Ok([row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?]),
     )
