@@ -172,10 +172,14 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::triggers::api::routes())
 }
 
-type QueryParams = Result<Query<Vec<(String, String)>>, QueryRejection>;
+/// A query string, as axum extracts it for [`query_params`].
+pub(crate) type QueryParams = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
 /// The query's parameters, each once and each one of `allowed`.
-fn query_params(query: QueryParams, allowed: &[&str]) -> Result<HashMap<String, String>, ApiError> {
+pub(crate) fn query_params(
+    query: QueryParams,
+    allowed: &[&str],
+) -> Result<HashMap<String, String>, ApiError> {
     let Query(pairs) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
     let mut found = HashMap::new();
     for (name, value) in pairs {
@@ -199,12 +203,13 @@ fn query_params(query: QueryParams, allowed: &[&str]) -> Result<HashMap<String, 
     Ok(found)
 }
 
-fn bad_request(message: impl Into<String>) -> ApiError {
+/// A 400 with `message`.
+pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, message)
 }
 
 /// `limit` (1 to [`MAX_LIMIT`], default [`DEFAULT_LIMIT`]) and `offset`.
-fn page(params: &HashMap<String, String>) -> Result<(usize, usize), ApiError> {
+pub(crate) fn page(params: &HashMap<String, String>) -> Result<(usize, usize), ApiError> {
     let number = |name: &str, default: usize, range: std::ops::RangeInclusive<usize>| match params
         .get(name)
     {

@@ -74,15 +74,7 @@ fn login(server: &Server, email: &str, password: &str) -> Reply {
 
 /// Signs in and answers the `Cookie` header value of the session.
 fn sign_in(server: &Server, email: &str) -> String {
-    let reply = login(server, email, PASSWORD);
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    let cookie = reply.header("set-cookie").unwrap();
-    cookie.split(';').next().unwrap().to_owned()
+    staff_cookie(server, email, PASSWORD)
 }
 
 /// An agent signed in to a fresh server: (site, server, cookie).

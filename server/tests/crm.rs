@@ -130,24 +130,7 @@ fn add_role(site: &Site, email: &str, role: &str) {
 
 /// Signs in and answers the `Cookie` header of the session.
 fn sign_in(server: &Server, email: &str) -> String {
-    let reply = server.post(
-        "/v1/agent/login",
-        &[("content-type", "application/json")],
-        json!({ "email": email, "password": PASSWORD }).to_string(),
-    );
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    reply
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+    staff_cookie(server, email, PASSWORD)
 }
 
 fn kinds(profile: &Value) -> Vec<String> {
@@ -1016,7 +999,10 @@ fn segments_follow_new_orders_without_a_refresh() {
     let runs = site.count("SELECT COUNT(*) FROM crm_runs");
     std::thread::sleep(std::time::Duration::from_millis(3000));
     assert_eq!(site.count("SELECT COUNT(*) FROM crm_runs"), runs);
-    assert!(!server.stop(libc::SIGTERM).1.contains("could not look for new data"));
+    assert!(!server
+        .stop(libc::SIGTERM)
+        .1
+        .contains("could not look for new data"));
 }
 
 #[test]

@@ -167,24 +167,7 @@ fn merchant_post(server: &Server, path: &str, body: &Value) -> Value {
 
 /// Signs in and answers the `Cookie` header of the session.
 fn sign_in(server: &Server, email: &str) -> String {
-    let reply = server.post(
-        "/v1/agent/login",
-        &[("content-type", "application/json")],
-        json!({ "email": email, "password": PASSWORD }).to_string(),
-    );
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    reply
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+    staff_cookie(server, email, PASSWORD)
 }
 
 fn cookie_post(server: &Server, cookie: &str, path: &str, body: &Value) -> Value {

@@ -9,10 +9,8 @@
 //! | `POST /v1/crm/triggers/{kind}/secret` | makes a new secret and answers it in full, once: `{kind, secret}` |
 //! | `GET /v1/crm/triggers/log?kind=&state=&limit=&offset=` | deliveries, newest first, each with its attempts |
 
-use std::collections::HashMap;
-
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path as UrlPath, Query, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, Uri};
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
@@ -22,7 +20,7 @@ use serde_json::{json, Value};
 use super::{new_secret, Kind, Trigger};
 use crate::body::JsonBody;
 use crate::consent::choices;
-use crate::crm::{Staff, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::crm::{bad_request, page, query_params, QueryParams, Staff};
 use crate::datetime;
 use crate::fields::{quote, Fields};
 use crate::http::{ApiError, AppState};
@@ -38,10 +36,6 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/crm/triggers/log", route(get(log)))
         .route("/v1/crm/triggers/{kind}", route(get(one).put(configure)))
         .route("/v1/crm/triggers/{kind}/secret", route(post(rotate)))
-}
-
-fn bad_request(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, message)
 }
 
 fn kind_names() -> String {
@@ -331,52 +325,6 @@ async fn rotate(
     Ok(Json(json!({ "kind": kind.name(), "secret": secret })))
 }
 
-/// The query's parameters, each once and each one of `allowed`.
-fn query_params(
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-    allowed: &[&str],
-) -> Result<HashMap<String, String>, ApiError> {
-    let Query(pairs) = query.map_err(|e| bad_request(e.body_text()))?;
-    let mut found = HashMap::new();
-    for (name, value) in pairs {
-        if !allowed.contains(&name.as_str()) {
-            return Err(bad_request(format!(
-                "query: unknown parameter {}; this endpoint takes {}",
-                quote(&json!(name)),
-                allowed.join(", ")
-            )));
-        }
-        if found.insert(name.clone(), value).is_some() {
-            return Err(bad_request(format!("query: {name} is given twice")));
-        }
-    }
-    Ok(found)
-}
-
-/// A whole number query parameter in `range`, `default` when absent.
-fn number(
-    params: &HashMap<String, String>,
-    name: &str,
-    default: usize,
-    range: std::ops::RangeInclusive<usize>,
-) -> Result<usize, ApiError> {
-    match params.get(name) {
-        None => Ok(default),
-        Some(text) => text
-            .parse()
-            .ok()
-            .filter(|n| range.contains(n))
-            .ok_or_else(|| {
-                bad_request(format!(
-                    "{name}: must be a whole number from {} to {}, got {}",
-                    range.start(),
-                    range.end(),
-                    quote(&json!(text))
-                ))
-            }),
-    }
-}
-
 /// The delivery states.
 const STATES: [&str; 3] = ["pending", "delivered", "failed"];
 
@@ -387,11 +335,10 @@ const STATES: [&str; 3] = ["pending", "delivered", "failed"];
 async fn log(
     State(state): State<AppState>,
     _: Staff,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     let params = query_params(query, &["kind", "state", "limit", "offset"])?;
-    let limit = number(&params, "limit", DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
-    let offset = number(&params, "offset", 0, 0..=usize::MAX / 2)?;
+    let (limit, offset) = page(&params)?;
     let kind = match params.get("kind") {
         None => None,
         Some(name) => Some(Kind::parse(name).ok_or_else(|| {

@@ -438,3 +438,21 @@ pub fn add_staff(site: &Site, args: &[&str], password: &str) -> (bool, String) {
     let status = wait_exit(&mut child);
     (status.success(), stderr.join().unwrap())
 }
+
+/// Signs in to the staff API with `email` and `password`, which must succeed, and
+/// answers the session's `Cookie` header value.
+pub fn staff_cookie(server: &Server, email: &str, password: &str) -> String {
+    let reply = server.post(
+        "/v1/agent/login",
+        &[("content-type", "application/json")],
+        serde_json::json!({ "email": email, "password": password }).to_string(),
+    );
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let cookie = reply.header("set-cookie").unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
