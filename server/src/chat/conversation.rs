@@ -227,7 +227,7 @@ fn insert(
 /// Stores a shopper's message once per id, in the conversation it names, else in
 /// their latest open one, else in a new one. A message to a closed conversation
 /// starts a new one that `follows` it. `answer` is the automatic answer to store
-/// right after a new message.
+/// right after a new message, unless an agent has the conversation.
 pub(super) fn post_shopper(
     conn: &Connection,
     visitor: &Visitor,
@@ -293,7 +293,15 @@ pub(super) fn post_shopper(
         sent_at,
         now,
     )?;
-    let answer_seq = match answer {
+    // Once a person has the conversation (assigned, or has replied), the bot stays
+    // quiet: the shopper is talking to them.
+    let person = conn
+        .prepare_cached(
+            "SELECT 1 FROM chat_conversations c WHERE c.id = ?1 AND (c.assigned_agent IS NOT NULL
+                 OR EXISTS (SELECT 1 FROM chat_messages m WHERE m.conversation_id = c.id AND m.author = 'agent'))",
+        )?
+        .exists([&conversation.id])?;
+    let answer_seq = match answer.filter(|_| !person) {
         Some((faq_id, text)) => Some(insert(
             conn,
             &conversation.id,
@@ -575,6 +583,52 @@ mod tests {
         assert_eq!(messages[1]["faqId"], "shipping");
         assert_eq!(messages[1]["text"], "We ship within two days.");
         assert_eq!(messages[0]["automatic"], false);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn the_bot_stays_quiet_once_an_agent_replied() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("chat.db")).unwrap();
+        let visitor = Visitor {
+            anonymous_id: "anon-1".to_owned(),
+            user_id: None,
+        };
+        let answer = ("shipping".to_owned(), "We ship within two days.".to_owned());
+        let (first, after_agent) = store
+            .write(move |conn| {
+                let now = "2026-01-01T10:00:00.000Z";
+                let first =
+                    post_shopper(conn, &visitor, &post("m-1", None), Some(&answer), now)?.unwrap();
+                conn.execute(
+                    "INSERT INTO agents (id, email, name, password_hash, created_at)
+                     VALUES (7, 'sara@shop.example', 'Sara', 'x', ?1)",
+                    [now],
+                )?;
+                insert(
+                    conn,
+                    &first.conversation_id,
+                    "a-1",
+                    "agent",
+                    Some(7),
+                    "Hello, I am here",
+                    None,
+                    now,
+                    now,
+                )?;
+                let id = first.conversation_id.clone();
+                let after_agent =
+                    post_shopper(conn, &visitor, &post("m-2", Some(&id)), Some(&answer), now)?
+                        .unwrap();
+                Ok((first, after_agent))
+            })
+            .await
+            .unwrap();
+        assert!(
+            first.answer_seq.is_some(),
+            "the bot answers a new conversation"
+        );
+        assert_eq!(after_agent.answer_seq, None, "not once a person replied");
         store.close().await;
     }
 
