@@ -54,6 +54,7 @@ const TEXT = {
     assignedToYou: "Assigned to you",
     unassigned: "Unassigned",
     rated: "Rated {score} of 5",
+    ratingComment: "Their comment:",
     canned: "Canned responses",
     cannedTitle: "Canned responses",
     done: "Done",
@@ -155,6 +156,7 @@ const TEXT = {
     assignedToYou: "مُسندة إليك",
     unassigned: "غير مُسندة",
     rated: "التقييم {score} من 5",
+    ratingComment: "تعليق العميل:",
     canned: "الردود الجاهزة",
     cannedTitle: "الردود الجاهزة",
     done: "تم",
@@ -725,6 +727,10 @@ function renderView() {
   sub.push(assignedToMe ? t("assignedToYou") : c.assignedAgent ? t("assignedTo", { name: c.assignedAgent.name }) : t("unassigned"));
   if (c.rating) sub.push(t("rated", { score: fmtNumber(c.rating.score) }));
   $("conv-sub").textContent = sub.join(" · ");
+  // The shopper's words with their rating, as they wrote them (dir auto: either language).
+  const comment = c.rating?.comment;
+  $("conv-comment").hidden = !comment;
+  fill($("conv-comment"), comment ? [t("ratingComment"), " ", el("q", { dir: "auto" }, comment)] : []);
   $("reply-label").textContent = t("reply", { name });
 
   // Assignment and closing.

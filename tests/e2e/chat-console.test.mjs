@@ -223,6 +223,7 @@ for (const lang of ["en", "ar"]) {
 
     // The console shows the rating, live; the stats count it.
     await until(a, (re) => new RegExp(re).test(document.querySelector("#conv-sub").textContent), STEP, w.rated.source);
+    assert.equal(await a.textContent("#conv-comment q"), w.comment, "and the shopper's comment");
     const api = (path) => a.evaluate((p) => fetch(p).then((r) => r.json()), path);
     const conversationId = decodeURIComponent(new URL(a.url()).hash.replace(/^#\/c\//, ""));
     const stored = await api(`/v1/agent/conversations/${encodeURIComponent(conversationId)}`);
