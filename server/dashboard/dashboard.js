@@ -1,5 +1,7 @@
 // The merchant dashboard: sign in, the overview (sales, funnel, segments, consent),
-// customer search and the customer 360, the segments and their customers. Plain DOM,
+// customer search and the customer 360 (with the export and the erasure of a
+// customer's data), the segments and their customers, the loyalty programme, and the
+// triggers with their delivery log. Plain DOM,
 // no framework, no chart library, no build: the charts are small inline SVGs drawn
 // here, each with a table or a summary for screen readers.
 //
@@ -16,12 +18,29 @@ const SEGMENTS = ["champions", "loyal", "potential-loyalists", "new", "at-risk",
 const CONSENT = ["necessary", "functional", "analytics", "personalization", "marketing"];
 const FUNNEL = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed"];
 /** The tabs, in order: each is a link `#tab-{name}` and a view `#view-{name}`. */
-const TABS = ["overview", "customers", "segments", "loyalty"];
+const TABS = ["overview", "customers", "segments", "loyalty", "triggers"];
 const PAGE_SIZES = [10, 25, 50, 100];
 /** A custom segment's name, as the server takes it. */
 const SEGMENT_NAME = /^[a-z0-9-]{1,40}$/;
 const PREVIEW_DELAY_MS = 300;
 const PREVIEW_SHOWN = 5;
+/** A moment, to the second, with its time zone (UTC, as everything here). */
+const MOMENT = { dateStyle: "medium", timeStyle: "long" };
+/** A moment in a column whose heading says UTC. */
+const LOG_TIME = { dateStyle: "medium", timeStyle: "medium" };
+
+/**
+ * The triggers, as server/src/triggers.rs defines them (the API does not say): the
+ * parameter each takes and its range, and whether it is marketing whatever the
+ * merchant says, so its consent category is fixed.
+ */
+const TRIGGERS = {
+  abandoned_cart: { param: { name: "minutes", min: 1, max: 10_080 }, fixed: true },
+  first_purchase: { fixed: false },
+  tier_change: { fixed: false },
+  win_back: { param: { name: "days", min: 1, max: 730 }, fixed: true },
+  birthday: { param: { name: "days", min: 0, max: 30 }, fixed: true },
+};
 
 /**
  * The fields of the segment builder's conditions, in the filter language of
@@ -278,8 +297,9 @@ const TEXT = {
     next: "Next",
     range: "{from}–{to} of {total}",
     perPage: "Rows per page",
-    pagesOfSegment: "Pages of the segment's customers",
-    pagesOfResults: "Pages of the search results",
+    pages_segment: "Pages of the segment's customers",
+    pages_results: "Pages of the search results",
+    pages_log: "Pages of the delivery log",
     members: "Members",
     pointsOwed: "Points owed",
     pointsOwedNote: "Held by customers, not yet spent or lapsed",
@@ -319,6 +339,113 @@ const TEXT = {
     copied: "Copied.",
     copyFailed: "Could not copy: the text is selected, so copy it with the keyboard.",
     rulesJson: "The loyalty rules as JSON",
+    copy: "Copy",
+    refreshNow: "Refresh now",
+    refreshing: "Refreshing…",
+    lastRefresh: "Last refreshed {at}, in {duration}.",
+    refreshDone: "Refreshed in {duration}.",
+    refreshFailed: "Could not refresh: {error}",
+    privacy: "Their data",
+    privacyIntro: "A customer may ask for a copy of everything you hold about them, or for it to be erased (GDPR).",
+    downloadData: "Download data",
+    eraseCustomer: "Erase customer",
+    confirmErase: "Erase {name}?",
+    eraseWhat: "Their events, identities, scores and webhooks are deleted. Their loyalty points, coupons and chats stay in your books and statistics without naming them, and their consent records stay as proof under a pseudonym; this cannot be undone.",
+    eraseType: "To confirm, type their id or email",
+    customerId: "Id",
+    eraseYes: "Erase for good",
+    erasing: "Erasing…",
+    eraseFailed: "Could not erase: {error}",
+    erasedTitle: "Erased {name}",
+    erasedAt: "Erased on {date}. What was done:",
+    eraseTable: "What the erasure did",
+    whatData: "Data",
+    action: "Done",
+    rows: "Rows",
+    action_deleted: "Deleted",
+    action_anonymised: "Anonymised",
+    action_pseudonymised: "Pseudonymised",
+    table_crm_customers: "Scores and segments",
+    table_trigger_attempts: "Webhook attempts",
+    table_trigger_deliveries: "Webhooks",
+    table_trigger_tiers: "Tier seen by the tier trigger",
+    table_events: "Events",
+    table_consents: "Consent records",
+    table_chat_reads: "Chat read marks",
+    table_chat_messages: "Chat messages",
+    table_chat_conversations: "Conversations",
+    table_loyalty_coupons: "Coupons",
+    table_loyalty_ledger: "Loyalty points",
+    table_profile_merges: "Profile merges",
+    table_identity_links: "Identity links",
+    table_identities: "Identities",
+    proofKey: "Consent proof key",
+    proofKeyNote: "Keep this key safe, apart from your customer data: with it and an id the customer gives you, you can still show their consent. It is stored nowhere and will not be shown again.",
+    noProofKey: "They had no consent records, so there is no proof key.",
+    notScrubbed: "The database was too busy to be cleaned of the deleted bytes: run VACUUM on it when it is quiet.",
+    triggers: "Triggers",
+    triggersIntro: "A trigger sends a signed webhook to your own server when a customer's moment comes, so that your server sends the email, the text message or the coupon. Each moment fires once, only for customers who gave the consent it needs, and never for what happened before you switched the trigger on.",
+    trigger_abandoned_cart: "Abandoned cart",
+    trigger_first_purchase: "First purchase",
+    trigger_tier_change: "Loyalty tier change",
+    trigger_win_back: "Win-back",
+    trigger_birthday: "Birthday",
+    when_abandoned_cart: "When items stay in a customer's cart, and neither the cart changes nor an order comes, for the minutes you set.",
+    when_first_purchase: "When a customer places their very first order: online, through your backend or in store.",
+    when_tier_change: "When a customer's loyalty tier goes up or down.",
+    when_win_back: "When the days you set have passed since a customer's last order.",
+    when_birthday: "On a customer's birthday, or the days you set before it, once a year. It needs the birthday your sign-up form sends.",
+    param_abandoned_cart: "Minutes without activity",
+    param_win_back: "Days since the last order",
+    param_birthday: "Days before the birthday",
+    paramRange: "A whole number from {min} to {max}.",
+    enabled: "Send webhooks",
+    on: "On",
+    off: "Off",
+    webhookUrl: "Webhook URL",
+    webhookUrlHelp: "The address of your receiver, starting with https:// or http://.",
+    consentNeeded: "Consent needed",
+    consentFixed: "Sent only to customers who allow {category}. This trigger is marketing, so this cannot be changed.",
+    consentChoose: "Sent only to customers who allow this category: Marketing for an offer, Functional for a service message about what they signed up for.",
+    signingSecret: "Signing secret",
+    secretNone: "Made when you first save this trigger.",
+    rotateSecret: "Rotate secret",
+    confirmRotate: "Make a new signing secret for {trigger}? Every webhook is signed with it from now on, retries too, so your receiver must switch to it at once.",
+    rotateYes: "Make a new secret",
+    rotateFailed: "Could not make a new secret: {error}",
+    newSecret: "Your signing secret",
+    secretNote: "Copy it to your receiver now: it will not be shown again.",
+    save: "Save",
+    triggerSaved: "Saved.",
+    notSaved: "Not saved:",
+    verifyTitle: "Verify a webhook",
+    verifyHeader: "Each webhook is signed in this header:",
+    verifyHow: "v1 is the HMAC-SHA256 of t, a full stop and the body exactly as received, keyed with the whole secret. Check it, and that t is less than five minutes old, before you trust a webhook. Retries send the same Idempotency-Key, so skip one you have already handled.",
+    verifyCode: "Verifying a webhook in Node.js",
+    deliveryLog: "Delivery log",
+    trigger: "Trigger",
+    deliveryState: "State",
+    allTriggers: "All triggers",
+    allStates: "Any state",
+    state_pending: "Pending",
+    state_delivered: "Delivered",
+    state_failed: "Failed",
+    reload: "Reload",
+    deliveriesN: plural({ one: "{n} webhook, newest first.", other: "{n} webhooks, newest first." }),
+    noDeliveries: "No webhooks yet: they show here as the triggers fire.",
+    noDeliveriesMatch: "No webhooks match these filters.",
+    timeUtc: "Time (UTC)",
+    attempts: "Attempts",
+    lastAnswer: "Last answer",
+    nextTryUtc: "Next try (UTC)",
+    details: "Details",
+    detailsOf: "of webhook {id}",
+    attempt: "Attempt",
+    answer: "Answer",
+    duration: "Duration",
+    attemptsOf: "Attempts of webhook {id}",
+    body: "Body",
+    bodyOf: "Body of webhook {id}",
   },
   ar: {
     title: "لوحة المتجر",
@@ -548,8 +675,9 @@ const TEXT = {
     next: "التالي",
     range: "{from}–{to} من {total}",
     perPage: "صفوف في الصفحة",
-    pagesOfSegment: "صفحات عملاء الشريحة",
-    pagesOfResults: "صفحات نتائج البحث",
+    pages_segment: "صفحات عملاء الشريحة",
+    pages_results: "صفحات نتائج البحث",
+    pages_log: "صفحات سجل الإرسال",
     members: "الأعضاء",
     pointsOwed: "النقاط المستحقة",
     pointsOwedNote: "يملكها العملاء ولم تُصرف أو تنتهِ بعد",
@@ -589,6 +717,113 @@ const TEXT = {
     copied: "نُسخ.",
     copyFailed: "تعذّر النسخ: النص محدّد، فانسخه بلوحة المفاتيح.",
     rulesJson: "قواعد الولاء بصيغة JSON",
+    copy: "نسخ",
+    refreshNow: "حدّث الآن",
+    refreshing: "جارٍ التحديث…",
+    lastRefresh: "آخر تحديث {at}، واستغرق {duration}.",
+    refreshDone: "اكتمل التحديث في {duration}.",
+    refreshFailed: "تعذّر التحديث: {error}",
+    privacy: "بياناته",
+    privacyIntro: "يحق للعميل أن يطلب نسخة من كل ما تحتفظ به عنه، أو أن يُمحى (اللائحة العامة لحماية البيانات).",
+    downloadData: "تنزيل البيانات",
+    eraseCustomer: "محو العميل",
+    confirmErase: "أتمحو {name}؟",
+    eraseWhat: "تُحذف أحداثه ومعرّفاته ودرجاته ورسائل الويب هوك عنه. وتبقى نقاط ولائه وقسائمه ومحادثاته في حساباتك وإحصاءاتك دون أن تدلّ عليه، وتبقى سجلات موافقته دليلًا باسم مستعار؛ ولا يمكن التراجع عن ذلك.",
+    eraseType: "للتأكيد، اكتب معرّفه أو بريده الإلكتروني",
+    customerId: "المعرّف",
+    eraseYes: "امحه نهائيًا",
+    erasing: "جارٍ المحو…",
+    eraseFailed: "تعذّر المحو: {error}",
+    erasedTitle: "تم محو {name}",
+    erasedAt: "تم المحو في {date}. وهذا ما جرى:",
+    eraseTable: "ما فعله المحو",
+    whatData: "البيانات",
+    action: "الإجراء",
+    rows: "الصفوف",
+    action_deleted: "حُذفت",
+    action_anonymised: "أُزيلت منها هويته",
+    action_pseudonymised: "باسم مستعار",
+    table_crm_customers: "الدرجات والشرائح",
+    table_trigger_attempts: "محاولات إرسال الويب هوك",
+    table_trigger_deliveries: "رسائل الويب هوك",
+    table_trigger_tiers: "آخر مستوى رآه محفّز المستويات",
+    table_events: "الأحداث",
+    table_consents: "سجلات الموافقة",
+    table_chat_reads: "علامات قراءة المحادثات",
+    table_chat_messages: "رسائل المحادثات",
+    table_chat_conversations: "المحادثات",
+    table_loyalty_coupons: "القسائم",
+    table_loyalty_ledger: "نقاط الولاء",
+    table_profile_merges: "دمج الملفات",
+    table_identity_links: "روابط المعرّفات",
+    table_identities: "المعرّفات",
+    proofKey: "مفتاح إثبات الموافقة",
+    proofKeyNote: "احفظ هذا المفتاح في مكان آمن بعيدًا عن بيانات عملائك: به وبمعرّف يعطيك إياه العميل تستطيع أن تُثبت موافقته. لا يُخزَّن في أي مكان، ولن يُعرض مرة أخرى.",
+    noProofKey: "لم تكن له سجلات موافقة، فلا مفتاح إثبات.",
+    notScrubbed: "كانت قاعدة البيانات مشغولة فلم تُنظَّف من البيانات المحذوفة: شغّل عليها VACUUM حين تهدأ.",
+    triggers: "المحفّزات",
+    triggersIntro: "يرسل المحفّز رسالة ويب هوك موقّعة إلى خادمك حين تحين لحظة العميل، ليرسل خادمك البريد أو الرسالة النصية أو القسيمة. تُرسَل كل لحظة مرة واحدة، وللعملاء الذين منحوا الموافقة المطلوبة فقط، ولا يُرسَل شيء عمّا حدث قبل تشغيل المحفّز.",
+    trigger_abandoned_cart: "سلة متروكة",
+    trigger_first_purchase: "أول عملية شراء",
+    trigger_tier_change: "تغيّر مستوى الولاء",
+    trigger_win_back: "استعادة العميل",
+    trigger_birthday: "عيد الميلاد",
+    when_abandoned_cart: "حين تبقى منتجات في سلة العميل، دون أن تتغير السلة أو يصل طلب، طوال الدقائق التي تحددها.",
+    when_first_purchase: "حين يقدّم العميل أول طلب له على الإطلاق: عبر الإنترنت أو من نظامك الخلفي أو في المتجر.",
+    when_tier_change: "حين يرتفع مستوى ولاء العميل أو ينخفض.",
+    when_win_back: "حين تمضي الأيام التي تحددها منذ آخر طلب للعميل.",
+    when_birthday: "في يوم ميلاد العميل، أو قبله بالأيام التي تحددها، مرة كل عام. يحتاج إلى تاريخ الميلاد الذي يرسله نموذج التسجيل لديك.",
+    param_abandoned_cart: "دقائق بلا نشاط",
+    param_win_back: "أيام منذ آخر طلب",
+    param_birthday: "أيام قبل عيد الميلاد",
+    paramRange: "عدد صحيح من {min} إلى {max}.",
+    enabled: "إرسال الويب هوك",
+    on: "يعمل",
+    off: "متوقف",
+    webhookUrl: "رابط الويب هوك",
+    webhookUrlHelp: "عنوان خادم الاستقبال لديك، ويبدأ بـ ‎https://‎ أو ‎http://‎.",
+    consentNeeded: "الموافقة المطلوبة",
+    consentFixed: "يُرسَل فقط للعملاء الذين يسمحون بفئة «{category}». هذا المحفّز تسويقي، فلا يمكن تغيير ذلك.",
+    consentChoose: "يُرسَل فقط للعملاء الذين يسمحون بهذه الفئة: «تسويق» للعروض، و«وظيفية» لرسالة خدمية عمّا اشتركوا فيه.",
+    signingSecret: "مفتاح التوقيع",
+    secretNone: "يُنشأ عند أول حفظ لهذا المحفّز.",
+    rotateSecret: "تغيير المفتاح",
+    confirmRotate: "أتنشئ مفتاح توقيع جديدًا لمحفّز «{trigger}»؟ ستُوقَّع به كل رسالة ويب هوك من الآن، وإعادة المحاولات أيضًا، فيجب أن ينتقل إليه خادم الاستقبال فورًا.",
+    rotateYes: "أنشئ مفتاحًا جديدًا",
+    rotateFailed: "تعذّر إنشاء مفتاح جديد: {error}",
+    newSecret: "مفتاح التوقيع",
+    secretNote: "انسخه إلى خادم الاستقبال الآن: لن يُعرض مرة أخرى.",
+    save: "حفظ",
+    triggerSaved: "حُفظ.",
+    notSaved: "لم يُحفظ:",
+    verifyTitle: "التحقق من الويب هوك",
+    verifyHeader: "كل رسالة ويب هوك موقّعة في هذه الترويسة:",
+    verifyHow: "قيمة v1 هي HMAC-SHA256 لقيمة t ثم نقطة ثم النص كما وصل تمامًا، بمفتاح التوقيع كاملًا. تحقّق منها، ومن أن t لم يمضِ عليها أكثر من خمس دقائق، قبل أن تثق برسالة الويب هوك. وتحمل إعادة المحاولة ترويسة Idempotency-Key نفسها، فتجاهل ما عالجته من قبل.",
+    verifyCode: "التحقق من الويب هوك في Node.js",
+    deliveryLog: "سجل الإرسال",
+    trigger: "المحفّز",
+    deliveryState: "الحالة",
+    allTriggers: "كل المحفّزات",
+    allStates: "كل الحالات",
+    state_pending: "قيد الانتظار",
+    state_delivered: "وصل",
+    state_failed: "فشل",
+    reload: "تحديث",
+    deliveriesN: plural({ zero: "لا رسائل ويب هوك.", one: "رسالة ويب هوك واحدة.", two: "رسالتا ويب هوك، الأحدث أولًا.", few: "{n} رسائل ويب هوك، الأحدث أولًا.", many: "{n} رسالة ويب هوك، الأحدث أولًا.", other: "{n} رسالة ويب هوك، الأحدث أولًا." }),
+    noDeliveries: "لا رسائل ويب هوك بعد: تظهر هنا حين تعمل المحفّزات.",
+    noDeliveriesMatch: "لا رسائل ويب هوك تطابق هذه المرشّحات.",
+    timeUtc: "الوقت (UTC)",
+    attempts: "المحاولات",
+    lastAnswer: "آخر رد",
+    nextTryUtc: "المحاولة التالية (UTC)",
+    details: "التفاصيل",
+    detailsOf: "لرسالة الويب هوك رقم {id}",
+    attempt: "المحاولة",
+    answer: "الرد",
+    duration: "المدة",
+    attemptsOf: "محاولات رسالة الويب هوك رقم {id}",
+    body: "النص",
+    bodyOf: "نص رسالة الويب هوك رقم {id}",
   },
 };
 useText(TEXT, LANG_KEY);
@@ -637,8 +872,8 @@ function fmtBucket(bucket, long = false) {
   return fmtDate(`${bucket}T00:00:00Z`, long ? { dateStyle: "medium" } : { day: "numeric", month: "short" });
 }
 
-function timeEl(iso) {
-  const node = el("time", {}, fmtDate(iso));
+function timeEl(iso, options) {
+  const node = el("time", {}, fmtDate(iso, options));
   if (iso) node.dateTime = iso;
   return node;
 }
@@ -671,6 +906,62 @@ function table(caption, head, rows, { hidden = false, numeric = [] } = {}) {
 
 const empty = (text) => el("p", { className: "muted empty" }, text);
 
+/** `content` (a table) in a box that scrolls sideways where it is too wide: named `label`, and focusable, to scroll with the keyboard. */
+const scrollRegion = (label, content, id = null) => el("div", { className: "table-scroll", tabIndex: 0, attrs: { id, role: "region", "aria-label": label } }, content);
+
+/** The text `key` with its `{name}` placeholders filled with `nodes[name]` (a name in a <bdi>, a command in a <code>). */
+function tParts(key, nodes) {
+  return t(key)
+    .split(/\{(\w+)\}/)
+    .map((part, i) => (i % 2 ? nodes[part] ?? `{${part}}` : part));
+}
+
+/** A labelled field: `control` as `id`, the error under it (`{id}-error`) and, if given, `help` (`{id}-help`), both describing it. */
+function field(id, label, control, help = null) {
+  control.id = id;
+  control.setAttribute("aria-describedby", help ? `${id}-error ${id}-help` : `${id}-error`);
+  return el("div", { className: "field" }, el("label", { htmlFor: id }, label), control, el("p", { className: "form-error", id: `${id}-error` }), help ? el("p", { className: "muted small", id: `${id}-help` }, help) : null);
+}
+
+/**
+ * The step before something that cannot be undone: `question`, `details`, then `yes`
+ * and "Cancel" (Escape too). `onYes(problem, button)` does it, saying in `problem`
+ * why it could not; `onCancel` steps back.
+ */
+function confirmStep({ id, question, details = [], yes, onYes, onCancel }) {
+  const yesButton = el("button", { type: "button", className: "button small danger", dataset: { confirm: "yes" } }, yes);
+  const no = el("button", { type: "button", className: "button small", dataset: { confirm: "no" } }, t("cancel"));
+  const problem = el("p", { className: "form-error", attrs: { role: "alert" } });
+  yesButton.addEventListener("click", () => onYes(problem, yesButton));
+  no.addEventListener("click", onCancel);
+  const group = el("div", { className: "confirm", attrs: { role: "group", "aria-labelledby": id } }, el("p", { id, className: "confirm-question" }, question), details, el("p", { className: "actions" }, yesButton, no), problem);
+  group.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      onCancel();
+    }
+  });
+  return group;
+}
+
+/**
+ * A value the server answers once (a signing secret, a consent proof key): read-only
+ * in field `id`, with a Copy button, and `note` saying it will not be shown again.
+ */
+function onceField(id, label, value, note) {
+  const input = el("textarea", { id, value, readOnly: true, rows: 2, dir: "ltr", className: "mono", spellcheck: false, attrs: { autocomplete: "off", "aria-describedby": `${id}-note` } });
+  const status = el("span", { className: "muted small", attrs: { role: "status" } });
+  const copy = el("button", { type: "button", className: "button small", dataset: { copy: id } }, t("copy"));
+  copy.addEventListener("click", () => copyText(value, input, status));
+  return el("div", { className: "once" }, el("label", { htmlFor: id }, label), el("div", { className: "once-row" }, input, copy), el("p", { className: "small", id: `${id}-note` }, note), status);
+}
+
+/** The field a 400 names (`name: what is wrong`), if one of `fields`, and what is wrong; else null. */
+function namedField(e, fields) {
+  const [, name, message] = /^(\w+): (.*)$/s.exec(e.message) ?? [];
+  return e.status === 400 && fields.includes(name) ? [name, message] : null;
+}
+
 const q = (params) => new URLSearchParams(params).toString();
 
 // ---------------------------------------------------------------------------------
@@ -693,6 +984,19 @@ const state = {
   preview: null,
   /** The custom segment whose deletion waits for a yes. */
   confirming: null,
+  /** The customer 360's erasure waiting for a yes: `{typed}`, what the merchant typed to confirm. */
+  erasing: null,
+  /** The erasure just done: `{name, answer}`, shown once above the search. */
+  erased: null,
+  /**
+   * The triggers tab: `list` as `GET /v1/crm/triggers` answers it, and per kind the
+   * form's `drafts`, the `errors` of the last save (`[field, message]`), whether it
+   * was `saved`, and a secret `revealed` once; `confirming`, the kind whose secret
+   * rotation waits for a yes.
+   */
+  triggers: null,
+  /** A page of the delivery log, and the ids of the deliveries shown `expanded`. */
+  log: null,
   pageSize: 25,
   route: "overview",
   token: 0,
@@ -709,14 +1013,15 @@ async function enter(agent) {
 
 /** Forgets what the dashboard showed, once signed out. */
 function leave() {
-  for (const key of ["me", "settings", "segments", "overview", "chat", "customer", "results", "segment", "custom", "loyalty", "builder", "preview", "confirming"]) state[key] = null;
+  for (const key of ["me", "settings", "segments", "overview", "chat", "customer", "results", "segment", "custom", "loyalty", "builder", "preview", "confirming", "erasing", "erased", "triggers", "log"]) state[key] = null;
   for (const view of document.querySelectorAll(".view")) view.hidden = true;
+  $("erased").hidden = true;
   $("load-error").hidden = true;
 }
 
 // ---------------------------------------------------------------------------------
 // Routing: #overview, #customers, #customer/{id}, #segments[/{custom segment to edit}],
-// #segment/{name}, #loyalty
+// #segment/{name}, #loyalty, #triggers
 
 function parseHash() {
   const hash = decodeURIComponent(location.hash.slice(1));
@@ -741,6 +1046,9 @@ async function route({ focus = true } = {}) {
   for (const node of document.querySelectorAll(".view")) node.hidden = node.id !== `view-${view}`;
   $("load-error").hidden = true;
   state.route = view;
+  // An erasure's receipt shows once, on the search it goes back to.
+  if (view !== "customers") state.erased = null;
+  renderErased();
   try {
     if (view === "overview") await loadOverview(token);
     if (view === "customers") await loadResults(token, $("search-q").value.trim(), 0);
@@ -748,13 +1056,14 @@ async function route({ focus = true } = {}) {
     if (view === "segments") await loadSegments(token, arg);
     if (view === "segment") await loadSegment(token, arg);
     if (view === "loyalty") await loadLoyalty(token);
+    if (view === "triggers") await loadTriggers(token);
   } catch (e) {
     if (token !== state.token || e.status === 401) return;
     $("load-error").hidden = false;
     $("load-error").textContent = e.status === 404 && view === "customer" ? t("notFound") : t("loadError", { error: e.message });
   }
   if (focus && token === state.token) {
-    const heading = view === "segments" && arg ? $("builder-title") : $(`view-${view}`).querySelector("h1");
+    const heading = view === "segments" && arg ? $("builder-title") : state.erased ? $("erased-title") : $(`view-${view}`).querySelector("h1");
     heading?.focus();
   }
 }
@@ -762,11 +1071,13 @@ async function route({ focus = true } = {}) {
 function render() {
   if (!state.me) return;
   if (state.route === "overview" && state.overview) renderOverview();
+  if (state.route === "customers") renderErased();
   if (state.route === "customers" && state.results) renderResults();
   if (state.route === "customer" && state.customer) renderCustomer();
   if (state.route === "segments" && state.builder) renderSegments();
   if (state.route === "segment" && state.segment) renderSegment();
   if (state.route === "loyalty" && state.loyalty) renderLoyalty();
+  if (state.route === "triggers" && state.triggers) renderTriggers();
 }
 
 // ---------------------------------------------------------------------------------
@@ -963,11 +1274,12 @@ function historyChart(history) {
   );
 }
 
-/** Seconds as "42 seconds", "3.5 minutes" or "2 hours". */
-function fmtDuration(seconds) {
+/** Seconds as "85 milliseconds", "42 seconds", "3.5 minutes" or "2 hours" (or "85 ms", …, when `unitDisplay` is "short"). */
+function fmtDuration(seconds, unitDisplay = "long") {
   if (typeof seconds !== "number" || !Number.isFinite(seconds)) return "—";
+  if (seconds > 0 && seconds < 1) return new Intl.NumberFormat(lang, { style: "unit", unit: "millisecond", unitDisplay, maximumFractionDigits: 0 }).format(seconds * 1000);
   const [value, unit] = seconds < 60 ? [seconds, "second"] : seconds < 3600 ? [seconds / 60, "minute"] : [seconds / 3600, "hour"];
-  return new Intl.NumberFormat(lang, { style: "unit", unit, unitDisplay: "long", maximumFractionDigits: value < 10 ? 1 : 0 }).format(value);
+  return new Intl.NumberFormat(lang, { style: "unit", unit, unitDisplay, maximumFractionDigits: value < 10 ? 1 : 0 }).format(value);
 }
 
 /** The chat card: conversations, satisfaction and first replies since the period began. */
@@ -1040,8 +1352,9 @@ function renderResults() {
 
 /**
  * Previous and next buttons, "21–40 of 137" and the page size, for `page` (an answer
- * with `total`, `limit` and `offset`); `load(offset)` shows another page. Focus stays
- * on the control used, or moves to the other button when that one is at the end.
+ * with `total`, `limit` and `offset`) of list `name` (`results`, `segment`, `log`);
+ * `load(offset)` shows another page. Focus stays on the control used, or moves to
+ * the other button when that one is at the end.
  */
 function pager(name, page, load) {
   if (page.total <= PAGE_SIZES[0]) return null;
@@ -1069,10 +1382,10 @@ function pager(name, page, load) {
     state.pageSize = Number(size.value);
     move(0, "size");
   });
-  const last = Math.min(page.total, page.offset + page.customers.length);
+  const last = Math.min(page.total, page.offset + page.limit);
   return el(
     "nav",
-    { className: "pager", id: `${name}-pages`, attrs: { "aria-label": t(name === "results" ? "pagesOfResults" : "pagesOfSegment") } },
+    { className: "pager", id: `${name}-pages`, attrs: { "aria-label": t(`pages_${name}`) } },
     button("previous", Math.max(0, page.offset - page.limit), page.offset <= 0),
     el("p", { className: "pager-range" }, t("range", { from: fmtNumber(page.offset + 1), to: fmtNumber(last), total: fmtNumber(page.total) })),
     button("next", page.offset + page.limit, last >= page.total),
@@ -1088,6 +1401,7 @@ async function loadCustomer(token, key) {
   const customer = await api(`/v1/crm/customers/${encodeURIComponent(key)}`);
   if (token !== state.token) return;
   state.customer = customer;
+  state.erasing = null;
   renderCustomer();
 }
 
@@ -1109,6 +1423,8 @@ function renderCustomer() {
   fill($("customer-title"), el("bdi", {}, customerName(c)));
   fill($("customer-chips"), segmentChip(c.rfm?.segment, c.rfm?.vip));
   const money = c.orders?.byCurrency?.[0];
+  // The customer's own currency: what they ordered in, else what they are scored in.
+  const currency = money?.currency || c.rfm?.currency || state.settings?.currency || "GBP";
   fill(
     $("customer-kpis"),
     kpi(t("orders"), fmtNumber(c.orders?.total ?? 0), t("ordersSplit", { online: fmtNumber(c.orders?.online ?? 0), store: fmtNumber(c.orders?.store ?? 0) }), "c-orders"),
@@ -1142,20 +1458,27 @@ function renderCustomer() {
       ? facts([
           [t("tier"), localName(c.loyalty.tier)],
           [t("points"), fmtNumber(c.loyalty.balance)],
-          c.loyalty.next ? [t("nextTier"), t("nextTierText", { tier: localName(c.loyalty.next.tier), needed: fmtMoney(c.loyalty.next.needed, state.settings?.currency || "GBP") })] : null,
+          c.loyalty.next ? [t("nextTier"), t("nextTierText", { tier: localName(c.loyalty.next.tier), needed: fmtMoney(c.loyalty.next.needed, currency) }), "c-next-tier"] : null,
         ])
       : empty(t("noLoyalty")),
   );
   const chat = card(t("chat"), facts([[t("conversations"), fmtNumber(c.chat?.conversations ?? 0)], [t("openChats"), fmtNumber(c.chat?.open ?? 0)], c.chat?.last ? [t("lastChat"), timeEl(c.chat.last.at || c.chat.last.updatedAt || c.chat.last.startedAt)] : null]));
   const yesNo = (v) => t(v ? "yes" : "no");
   const current = c.consent?.current;
-  const consent = card(
+  // The history has a column per category: the card spans two columns, and scrolls
+  // inside itself where even that is too narrow.
+  const consent = cardOf(
+    current ? "card span-2" : "card",
     t("consent"),
     current
       ? [
           facts(CONSENT.map((name) => [t(name), yesNo(current.categories?.[name])])),
           el("h3", {}, t("consentHistory")),
-          table(t("consentHistory"), [t("date"), ...CONSENT.slice(1).map((n) => t(n))], c.consent.history.map((h) => [timeEl(h.updatedAt), ...CONSENT.slice(1).map((n) => yesNo(h.categories?.[n]))])),
+          scrollRegion(
+            t("consentHistory"),
+            table(t("consentHistory"), [t("date"), ...CONSENT.slice(1).map((n) => t(n))], c.consent.history.map((h) => [timeEl(h.updatedAt), ...CONSENT.slice(1).map((n) => yesNo(h.categories?.[n]))])),
+            "consent-history",
+          ),
         ]
       : empty(t("noConsentProfile")),
   );
@@ -1174,7 +1497,100 @@ function renderCustomer() {
         ]
       : empty(t("noSegment")),
   );
-  fill($("customer-body"), rfm, identities, orders, products, loyalty, chat, consent);
+  fill($("customer-body"), rfm, identities, orders, products, loyalty, chat, consent, privacyCard(c));
+}
+
+// A customer's data: the export as a file, and the erasure, confirmed by typing who
+
+/** The export's file name: the customer's key, made safe for a file system, and today. */
+const exportName = (key) => `customer-${key.replace(/[^\w.@-]+/g, "_")}-${new Date().toISOString().slice(0, 10)}.json`;
+
+function privacyCard(c) {
+  const key = customerKey(c);
+  const download = el("a", { className: "button", id: "export-customer", href: `/v1/crm/customers/${encodeURIComponent(key)}/export`, download: exportName(key) }, t("downloadData"));
+  const erase = el("button", { type: "button", className: "button danger", id: "erase-customer" }, t("eraseCustomer"));
+  erase.addEventListener("click", () => {
+    state.erasing = { typed: "" };
+    renderPrivacy();
+    $("erase-typed").focus();
+  });
+  return el(
+    "section",
+    { className: "card privacy", id: "privacy-card", attrs: { "aria-labelledby": "privacy-title" } },
+    el("h2", { id: "privacy-title" }, t("privacy")),
+    el("p", { className: "muted small" }, t("privacyIntro")),
+    state.erasing ? eraseConfirm(c) : el("p", { className: "actions" }, download, erase),
+  );
+}
+
+const renderPrivacy = () => $("privacy-card").replaceWith(privacyCard(state.customer));
+
+/** The step before erasing: what happens, and the customer's id or email to type before "Erase for good" works. */
+function eraseConfirm(c) {
+  const id = c.userId || String(c.profileId);
+  const accepted = [c.userId, String(c.profileId), c.email].filter(Boolean).map((v) => v.toLowerCase());
+  const input = el("input", { type: "text", value: state.erasing.typed, dir: "ltr", spellcheck: false, attrs: { autocomplete: "off" } });
+  const who = [[t("customerId"), id], c.email ? [t("email"), c.email] : null].filter(Boolean);
+  const help = who.map(([label, value], i) => [i ? " · " : "", `${label}: `, el("bdi", { className: "mono" }, value)]);
+  const cancel = () => {
+    state.erasing = null;
+    renderPrivacy();
+    $("erase-customer").focus();
+  };
+  const group = confirmStep({
+    id: "erase-question",
+    question: tParts("confirmErase", { name: el("bdi", {}, customerName(c)) }),
+    details: [el("p", {}, t("eraseWhat")), field("erase-typed", t("eraseType"), input, help)],
+    yes: t("eraseYes"),
+    onYes: (problem, button) => eraseCustomer(c, problem, button),
+    onCancel: cancel,
+  });
+  const yes = group.querySelector('[data-confirm="yes"]');
+  const check = () => (yes.disabled = !accepted.includes(input.value.trim().toLowerCase()));
+  input.addEventListener("input", () => {
+    state.erasing.typed = input.value;
+    check();
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !yes.disabled) yes.click();
+  });
+  check();
+  return group;
+}
+
+/** Erases customer `c`, then goes back to the search, which shows what was done; `problem` says why it could not. */
+async function eraseCustomer(c, problem, button) {
+  button.disabled = true;
+  button.textContent = t("erasing");
+  problem.textContent = "";
+  try {
+    const answer = await api(`/v1/crm/customers/${encodeURIComponent(customerKey(c))}`, { method: "DELETE" });
+    // Even if the merchant went elsewhere meanwhile: the proof key is answered only now.
+    state.erased = { name: customerName(c), answer };
+    state.erasing = null;
+    location.hash = "#customers";
+  } catch (e) {
+    problem.textContent = t("eraseFailed", { error: e.message });
+    button.disabled = false;
+    button.textContent = t("eraseYes");
+  }
+}
+
+/** The receipt of the erasure just done: what each table had, and the consent proof key to keep. */
+function renderErased() {
+  const erased = state.erased;
+  $("erased").hidden = !erased;
+  if (!erased) return;
+  const { answer } = erased;
+  const rows = answer.tables.filter((x) => x.rows > 0).map((x) => [TEXT[lang][`table_${x.table}`] ?? x.table, t(`action_${x.action}`), fmtNumber(x.rows)]);
+  fill($("erased-title"), tParts("erasedTitle", { name: el("bdi", {}, erased.name) }));
+  fill(
+    $("erased-body"),
+    el("p", {}, t("erasedAt", { date: fmtDate(answer.erasedAt, MOMENT) })),
+    scrollRegion(t("eraseTable"), table(t("eraseTable"), [t("whatData"), t("action"), t("rows")], rows, { numeric: [2] })),
+    answer.consentProofKey ? onceField("proof-key", t("proofKey"), answer.consentProofKey, t("proofKeyNote")) : el("p", { className: "muted small" }, t("noProofKey")),
+    answer.scrubbed ? null : el("p", { className: "muted small" }, t("notScrubbed")),
+  );
 }
 
 // ---------------------------------------------------------------------------------
@@ -1199,6 +1615,7 @@ function renderSegments() {
   const s = state.segments;
   const run = s.run;
   $("segments-run").textContent = run ? t("segmentsRun", { customers: fmtNumber(run.customers), orders: fmtNumber(run.orders?.total), asOf: fmtDate(run.asOf), rule: s.vip?.rule ?? "" }) : t("noRun");
+  $("refresh-text").textContent = run ? t("lastRefresh", { at: fmtDate(run.finishedAt, MOMENT), duration: fmtDuration(runSeconds(run)) }) : "";
   const link = (name) => el("a", { href: `#segment/${name}` }, segmentLabel(name));
   const rows = s.segments.map((x) => [link(x.name), fmtNumber(x.customers), fmtPct(x.share), fmtMoney(x.monetary, s.currency, { whole: true }), fmtMoney(x.averageLtv, s.currency)]);
   if (run) {
@@ -1208,6 +1625,34 @@ function renderSegments() {
   fill($("segments-table"), table(t("segments"), [t("segment"), t("customers"), t("share"), t("monetary"), t("avgLtv")], rows, { numeric: [1, 2, 3, 4] }));
   renderCustomList();
   renderBuilder();
+}
+
+/** How long refresh `run` took, reading, scoring and writing. */
+const runSeconds = (run) => Object.values(run.ms ?? {}).reduce((sum, ms) => sum + ms, 0) / 1000;
+
+/** Recomputes the segments now; the view shows the new run, sizes and counts, and the form stays as it is. */
+async function refreshNow() {
+  const button = $("refresh-now");
+  if (button.getAttribute("aria-disabled") === "true") return;
+  button.setAttribute("aria-disabled", "true");
+  button.textContent = t("refreshing");
+  $("refresh-error").textContent = "";
+  announce(t("refreshing"));
+  const token = state.token;
+  try {
+    const segments = await api("/v1/crm/refresh", { method: "POST" });
+    const custom = await api("/v1/crm/custom-segments");
+    if (token !== state.token) return;
+    Object.assign(state, { segments, custom: custom.segments });
+    renderSegments();
+    schedulePreview(0);
+    announce(t("refreshDone", { duration: fmtDuration(runSeconds(segments.run)) }));
+  } catch (e) {
+    $("refresh-error").textContent = t("refreshFailed", { error: e.message });
+  } finally {
+    button.removeAttribute("aria-disabled");
+    button.textContent = t("refreshNow");
+  }
 }
 
 /** Text as the server wrote it (in English), marked so for screen readers and kept left to right. */
@@ -1241,25 +1686,12 @@ function deleteButton(s) {
 
 /** The step before deleting: a question, "Delete it" and "Cancel" (Escape too), focus on "Cancel". */
 function deleteConfirm(s) {
-  const id = `confirm-${s.name}`;
   const cancel = () => {
     state.confirming = null;
     renderCustomList();
     $("custom-list").querySelector(`[data-delete="${s.name}"]`).focus();
   };
-  const yes = el("button", { type: "button", className: "button small danger", dataset: { confirm: "yes" } }, t("deleteYes"));
-  const no = el("button", { type: "button", className: "button small", dataset: { confirm: "no" } }, t("cancel"));
-  const problem = el("p", { className: "form-error", attrs: { role: "alert" } });
-  yes.addEventListener("click", () => deleteSegment(s, problem));
-  no.addEventListener("click", cancel);
-  const group = el("div", { className: "confirm", attrs: { role: "group", "aria-labelledby": id } }, el("p", { id }, t("confirmDelete", { label: s.label })), el("p", { className: "actions" }, yes, no), problem);
-  group.addEventListener("keydown", (e) => {
-    if (e.key === "Escape") {
-      e.preventDefault();
-      cancel();
-    }
-  });
-  return group;
+  return confirmStep({ id: `confirm-${s.name}`, question: t("confirmDelete", { label: s.label }), yes: t("deleteYes"), onYes: (problem) => deleteSegment(s, problem), onCancel: cancel });
 }
 
 /** Deletes custom segment `s`; `problem` says why it could not. */
@@ -1541,11 +1973,12 @@ async function saveSegment(event) {
 
 /** Shows why saving failed: next to the field the server names, else under the form. */
 function saveFailed(e) {
-  const [, field, message] = /^(name|label|filter): (.*)$/s.exec(e.message) ?? [];
-  if (e.status !== 400 || !field) {
+  const named = namedField(e, ["name", "label", "filter"]);
+  if (!named) {
     $("seg-save-error").textContent = e.message;
     return;
   }
+  const [field, message] = named;
   if (field === "filter") filterError(message);
   else fieldError(`seg-${field}`, serverText(message));
   $(`seg-${field}`).focus();
@@ -1665,18 +2098,289 @@ function rulesCard(rules) {
   const status = el("p", { className: "muted small", attrs: { role: "status" } });
   const copy = el("button", { type: "button", className: "button small", id: "copy-rules" }, t("copyJson"));
   copy.addEventListener("click", () => copyText(json, code, status));
-  const [before, after] = t("rulesNote").split("{command}");
-  return cardOf("card span-2", t("rulesFile"), el("p", { className: "muted small" }, before, el("code", { className: "mono", dir: "ltr" }, "souk-server serve --loyalty-rules"), after), el("div", { className: "tools" }, copy, status), code);
+  const command = el("code", { className: "mono", dir: "ltr" }, "souk-server serve --loyalty-rules");
+  return cardOf("card span-2", t("rulesFile"), el("p", { className: "muted small" }, tParts("rulesNote", { command })), el("div", { className: "tools" }, copy, status), code);
 }
 
+/** Copies `text`; if the browser refuses, selects it in `node` (a field or an element) for the keyboard. `status` says which. */
 async function copyText(text, node, status) {
   try {
     await navigator.clipboard.writeText(text);
     status.textContent = t("copied");
   } catch {
-    getSelection().selectAllChildren(node);
+    if (node.select) node.select();
+    else getSelection().selectAllChildren(node);
     status.textContent = t("copyFailed");
   }
+}
+
+// ---------------------------------------------------------------------------------
+// Triggers: a card per kind to configure its webhook, its signing secret, and the log
+// of what was delivered
+
+const triggerName = (kind) => t(`trigger_${kind}`);
+/** A secret as the API lists it: `whsec_…` and its last four characters. */
+const masked = (secret) => `whsec_…${secret.slice(-4)}`;
+/** What a trigger's form holds, from the trigger as the server answered it. */
+const draftOf = (trigger) => ({ enabled: trigger.enabled, param: String(trigger[TRIGGERS[trigger.kind].param?.name] ?? ""), url: trigger.url ?? "", consent: trigger.consent });
+
+async function loadTriggers(token) {
+  const [{ triggers }, log] = await Promise.all([api("/v1/crm/triggers"), logPage(0)]);
+  if (token !== state.token) return;
+  state.triggers = { list: triggers, drafts: Object.fromEntries(triggers.map((x) => [x.kind, draftOf(x)])), errors: {}, saved: {}, revealed: {}, confirming: null };
+  state.log = { ...log, expanded: new Set() };
+  renderTriggers();
+}
+
+function renderTriggers() {
+  fill($("trigger-cards"), state.triggers.list.map(triggerCard));
+  for (const { kind } of state.triggers.list) showTriggerError(kind);
+  renderLog();
+}
+
+/** Draws trigger `kind`'s card again, then focuses its part `focus` (an id), if given. */
+function redrawTrigger(kind, focus) {
+  const trigger = state.triggers.list.find((x) => x.kind === kind);
+  $(`trig-${kind}-card`).replaceWith(triggerCard(trigger));
+  showTriggerError(kind);
+  if (focus) $(focus)?.focus();
+}
+
+function triggerCard(trigger) {
+  const { kind } = trigger;
+  const spec = TRIGGERS[kind];
+  const draft = state.triggers.drafts[kind];
+  const id = (part) => `trig-${kind}-${part}`;
+  const enabled = el("input", { type: "checkbox", id: id("enabled"), checked: draft.enabled, attrs: { role: "switch", "aria-describedby": id("enabled-error") } });
+  enabled.addEventListener("change", () => (draft.enabled = enabled.checked));
+  const url = el("input", { type: "url", value: draft.url, dir: "ltr", spellcheck: false, attrs: { autocomplete: "off", placeholder: "https://" } });
+  url.addEventListener("input", () => (draft.url = url.value));
+  const save = el("button", { type: "submit", className: "button primary", id: id("save") }, t("save"), el("span", { className: "vh" }, ` ${triggerName(kind)}`));
+  const form = el(
+    "form",
+    { noValidate: true, className: "trigger-form" },
+    el("div", { className: "field" }, el("label", { className: "switch" }, enabled, el("span", {}, t("enabled"))), el("p", { className: "form-error", id: id("enabled-error") })),
+    spec.param ? paramField(kind, spec.param, draft, id(spec.param.name)) : null,
+    field(id("url"), t("webhookUrl"), url, t("webhookUrlHelp")),
+    consentPart(kind, spec, draft, id("consent")),
+    secretPart(trigger),
+    el("p", { className: "form-error", id: id("save-error"), attrs: { role: "alert" } }),
+    el("p", { className: "actions" }, save, state.triggers.saved[kind] ? el("span", { className: "saved-note" }, t("triggerSaved")) : null),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    saveTrigger(kind);
+  });
+  return el(
+    "section",
+    { className: "card trigger", id: id("card"), attrs: { "aria-labelledby": id("title") } },
+    el("div", { className: "card-head" }, el("h2", { id: id("title") }, triggerName(kind)), el("span", { className: trigger.enabled ? "chip accent" : "chip" }, t(trigger.enabled ? "on" : "off"))),
+    el("p", { className: "muted small" }, t(`when_${kind}`)),
+    form,
+  );
+}
+
+function paramField(kind, param, draft, id) {
+  const input = el("input", { type: "number", value: draft.param, dir: "ltr", min: String(param.min), max: String(param.max), step: "1", attrs: { inputmode: "numeric", autocomplete: "off" } });
+  input.addEventListener("input", () => (draft.param = input.value));
+  return field(id, t(`param_${kind}`), input, t("paramRange", { min: fmtNumber(param.min), max: fmtNumber(param.max) }));
+}
+
+/** The consent category a trigger needs: a choice, or a sentence when it is marketing whatever the merchant says. */
+function consentPart(kind, spec, draft, id) {
+  if (spec.fixed) return el("div", { className: "field" }, el("p", { className: "field-label" }, t("consentNeeded")), el("p", { className: "muted small" }, t("consentFixed", { category: t("marketing") })));
+  const select = el("select", {}, CONSENT.slice(1).map((name) => el("option", { value: name, selected: name === draft.consent }, t(name))));
+  select.addEventListener("change", () => (draft.consent = select.value));
+  return field(id, t("consentNeeded"), select, t("consentChoose"));
+}
+
+/** The signing secret: whole when just made (this once), else masked; and "Rotate secret", which asks first. */
+function secretPart(trigger) {
+  const { kind, secret } = trigger;
+  const s = state.triggers;
+  const id = `trig-${kind}-secret`;
+  const shown = s.revealed[kind]
+    ? onceField(id, t("newSecret"), s.revealed[kind], t("secretNote"))
+    : el("p", { className: "secret" }, el("span", { className: "field-label" }, t("signingSecret")), secret ? el("code", { className: "mono", dir: "ltr" }, secret) : el("span", { className: "muted small" }, t("secretNone")));
+  if (!secret) return shown;
+  if (s.confirming === kind) return [shown, rotateConfirm(kind)];
+  const rotate = el("button", { type: "button", className: "button small", id: `${id}-rotate` }, t("rotateSecret"), el("span", { className: "vh" }, ` ${triggerName(kind)}`));
+  rotate.addEventListener("click", () => {
+    s.confirming = kind;
+    redrawTrigger(kind);
+    $(`trig-${kind}-card`).querySelector('[data-confirm="no"]').focus();
+  });
+  return el("div", { className: "secret-row" }, shown, rotate);
+}
+
+function rotateConfirm(kind) {
+  const cancel = () => {
+    state.triggers.confirming = null;
+    redrawTrigger(kind, `trig-${kind}-secret-rotate`);
+  };
+  return confirmStep({ id: `trig-${kind}-rotate-question`, question: t("confirmRotate", { trigger: triggerName(kind) }), yes: t("rotateYes"), onYes: (problem) => rotateSecret(kind, problem), onCancel: cancel });
+}
+
+/** Makes trigger `kind` a new secret, shown once; `problem` says why it could not. */
+async function rotateSecret(kind, problem) {
+  let answer;
+  try {
+    answer = await api(`/v1/crm/triggers/${kind}/secret`, { method: "POST" });
+  } catch (e) {
+    problem.textContent = t("rotateFailed", { error: e.message });
+    return;
+  }
+  const s = state.triggers;
+  if (!s) return; // signed out meanwhile
+  s.list.find((x) => x.kind === kind).secret = masked(answer.secret);
+  s.revealed[kind] = answer.secret;
+  s.confirming = null;
+  redrawTrigger(kind, `trig-${kind}-secret`);
+}
+
+/** Saves trigger `kind` as its form says; the server's 400 shows next to the field it names. */
+async function saveTrigger(kind) {
+  const s = state.triggers;
+  const spec = TRIGGERS[kind];
+  const draft = s.drafts[kind];
+  const before = s.list.find((x) => x.kind === kind);
+  const body = { enabled: draft.enabled, url: draft.url.trim() || null };
+  if (spec.param) body[spec.param.name] = draft.param.trim() === "" ? null : Number(draft.param);
+  if (!spec.fixed) body.consent = draft.consent;
+  const button = $(`trig-${kind}-save`);
+  button.disabled = true;
+  button.firstChild.textContent = t("saving");
+  s.errors[kind] = null;
+  s.saved[kind] = false;
+  let focus = `trig-${kind}-save`;
+  try {
+    const saved = await api(`/v1/crm/triggers/${kind}`, { method: "PUT", body });
+    // The first save makes the secret, and answers it whole this once.
+    if (!before.secret && saved.secret) {
+      s.revealed[kind] = saved.secret;
+      saved.secret = masked(saved.secret);
+      focus = `trig-${kind}-secret`;
+    }
+    s.list = s.list.map((x) => (x.kind === kind ? saved : x));
+    s.drafts[kind] = draftOf(saved);
+    s.saved[kind] = true;
+    announce(`${triggerName(kind)}: ${t("triggerSaved")}`);
+  } catch (e) {
+    const named = namedField(e, ["enabled", "url", spec.param?.name, spec.fixed ? null : "consent"].filter(Boolean));
+    s.errors[kind] = named ?? ["save", e.message];
+    if (named) focus = `trig-${kind}-${named[0]}`;
+  }
+  if (state.triggers === s) redrawTrigger(kind, focus); // else signed out, or the tab opened again, meanwhile
+}
+
+/** Shows the last save's error of trigger `kind` next to the field it names, or under the form. */
+function showTriggerError(kind) {
+  const error = state.triggers.errors[kind];
+  if (!error) return;
+  const [name, message] = error;
+  if (name === "save") $(`trig-${kind}-save-error`).textContent = message;
+  else fieldError(`trig-${kind}-${name}`, t("notSaved"), " ", serverText(message));
+}
+
+// The delivery log, a page at a time, filtered by kind and state
+
+/** A page of the log from `offset`, as the filters say. */
+function logPage(offset) {
+  const params = { limit: state.pageSize, offset };
+  if ($("log-kind").value) params.kind = $("log-kind").value;
+  if ($("log-state").value) params.state = $("log-state").value;
+  return api(`/v1/crm/triggers/log?${q(params)}`);
+}
+
+/** Shows the log's page from `offset` (saying how many match, if `announced`). */
+async function moveLog(offset, { announced = false } = {}) {
+  const token = state.token;
+  let page;
+  try {
+    page = await logPage(offset);
+  } catch (e) {
+    $("log-count").textContent = t("loadError", { error: e.message });
+    return;
+  }
+  if (token !== state.token) return;
+  state.log = { ...page, expanded: state.log?.expanded ?? new Set() };
+  renderLog();
+  if (announced) announce($("log-count").textContent);
+}
+
+function renderLog() {
+  const log = state.log;
+  const filtered = $("log-kind").value || $("log-state").value;
+  $("log-count").textContent = log.total ? t("deliveriesN", { n: log.total }) : t(filtered ? "noDeliveriesMatch" : "noDeliveries");
+  const head = [t("details"), t("timeUtc"), t("trigger"), t("customer"), t("deliveryState"), t("attempts"), t("lastAnswer"), t("nextTryUtc")];
+  fill(
+    $("log-table"),
+    log.deliveries.length
+      ? el("table", { className: "data log" }, el("caption", { className: "vh" }, t("deliveryLog")), el("thead", {}, el("tr", {}, head.map((h, i) => el("th", { scope: "col", className: i === 5 ? "num" : "" }, h)))), log.deliveries.map((d) => deliveryRows(d, head.length)))
+      : null,
+  );
+  fill($("log-pager"), pager("log", log, moveLog));
+}
+
+/** Who a delivery is about, as its body names them, linked to their 360. */
+function deliveryCustomer(d) {
+  const c = d.body?.customer ?? {};
+  const key = c.userId || String(d.profileId);
+  return el("a", { href: `#customer/${encodeURIComponent(key)}`, dir: "auto" }, c.name || c.email || c.userId || t("customerN", { id: d.profileId }));
+}
+
+const httpStatus = (status) => el("bdi", { className: "nowrap" }, `HTTP ${status}`);
+
+/** What the receiver last answered: the error, else the last attempt's status. */
+function lastAnswer(d) {
+  const status = d.attempts.at(-1)?.status;
+  if (d.lastError) return serverText(d.lastError);
+  return status == null ? "—" : httpStatus(status);
+}
+
+/** A delivery: its row, and the row under it (`columns` wide) that its disclosure button shows: each attempt, and the body. */
+function deliveryRows(d, columns) {
+  const detailsId = `delivery-${d.id}`;
+  const open = state.log.expanded.has(d.id);
+  const toggle = el("button", { type: "button", className: "button small disclosure", dataset: { delivery: String(d.id) }, attrs: { "aria-expanded": String(open), "aria-controls": detailsId } }, t("details"), el("span", { className: "vh" }, ` ${t("detailsOf", { id: fmtNumber(d.id) })}`));
+  toggle.addEventListener("click", () => {
+    const shown = !state.log.expanded.has(d.id);
+    if (shown) state.log.expanded.add(d.id);
+    else state.log.expanded.delete(d.id);
+    toggle.setAttribute("aria-expanded", String(shown));
+    $(detailsId).hidden = !shown;
+  });
+  const main = el(
+    "tr",
+    {},
+    el("td", {}, toggle),
+    el("th", { scope: "row" }, timeEl(d.createdAt, LOG_TIME)),
+    el("td", {}, triggerName(d.kind)),
+    el("td", {}, deliveryCustomer(d)),
+    el("td", {}, el("span", { className: `chip state-${d.state}` }, t(`state_${d.state}`))),
+    el("td", { className: "num" }, fmtNumber(d.attempts.length)),
+    el("td", { className: "last-answer" }, lastAnswer(d)),
+    el("td", {}, d.state === "pending" ? timeEl(d.nextAttemptAt, LOG_TIME) : "—"),
+  );
+  const attempts = d.attempts.map((a) => [fmtNumber(a.attempt), timeEl(a.at, LOG_TIME), a.status == null ? serverText(a.error ?? "—") : httpStatus(a.status), fmtDuration(a.durationMs / 1000, "short"), a.nextRetryAt ? timeEl(a.nextRetryAt, LOG_TIME) : "—"]);
+  const details = el(
+    "tr",
+    { className: "delivery-details", id: detailsId, hidden: !open },
+    el(
+      "td",
+      { colSpan: columns },
+      // As wide as the log's window, where the table scrolls sideways, and kept in it.
+      el(
+        "div",
+        { className: "delivery-box" },
+        el("h3", {}, t("attempts")),
+        attempts.length ? scrollRegion(t("attemptsOf", { id: fmtNumber(d.id) }), table(t("attemptsOf", { id: fmtNumber(d.id) }), [t("attempt"), t("timeUtc"), t("answer"), t("duration"), t("nextTryUtc")], attempts, { numeric: [3] })) : empty("—"),
+        el("h3", {}, t("body")),
+        el("pre", { className: "code body-json", dir: "ltr", tabIndex: 0, attrs: { role: "region", "aria-label": t("bodyOf", { id: fmtNumber(d.id) }) } }, el("code", {}, JSON.stringify(d.body, null, 2))),
+      ),
+    ),
+  );
+  return el("tbody", {}, main, details);
 }
 
 // ---------------------------------------------------------------------------------
@@ -1705,6 +2409,10 @@ function wire() {
     builderChanged({ rows: true });
     focusRow(state.builder.rows.length - 1, "field");
   });
+  $("refresh-now").addEventListener("click", refreshNow);
+  $("log-kind").addEventListener("change", () => moveLog(0, { announced: true }));
+  $("log-state").addEventListener("change", () => moveLog(0, { announced: true }));
+  $("log-reload").addEventListener("click", () => moveLog(state.log?.offset ?? 0, { announced: true }));
   $("custom-new").addEventListener("click", () => {
     newSegment();
     $("seg-name").focus();

@@ -5,8 +5,14 @@
 // --role merchant` signs in, reads the overview, searches a customer and opens the 360,
 // opens a segment and its CSV; a plain agent is refused. It builds, previews, saves,
 // opens and deletes a segment of its own, pages through a segment and the search, and
-// reads the loyalty programme, the chat figures and the segment history. English and
-// Arabic, axe-clean, at 1280 and 390 px wide; screenshots land in tests/e2e/screenshots/.
+// reads the loyalty programme, the chat figures and the segment history. It sets up
+// the abandoned-cart trigger, whose webhook reaches a receiver run here, signed with
+// the secret the page showed, and reads it in the delivery log; it downloads a
+// customer's data and erases them; it refreshes the segments. English and Arabic,
+// axe-clean, at 1280 and 390 px wide; screenshots land in tests/e2e/screenshots/.
+//
+// The server runs trigger passes every second and retries after 200 ms, so a webhook
+// comes within seconds of its moment.
 //
 // On top of the invoices, `before` posts a few orders through /v1/orders (three that
 // reach the silver tier by the scoring date, one that makes a gold member today), one
@@ -17,8 +23,9 @@
 // tests/e2e/dashboard-real.test.mjs.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ROOT, SERVER_KEY, axeViolations, launchBrowser, openPage, startServer, until } from "./harness.mjs";
@@ -42,6 +49,12 @@ const SEGMENT_NAMES = {
   ar: ["الأبطال", "الأوفياء", "أوفياء محتملون", "جدد", "معرّضون للفقد", "لا يمكن خسارتهم", "خاملون", "مفقودون"],
 };
 
+const BASIC = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString("base64")}`; // the shop's write key, as its pages send events
+const TRIGGER_KINDS = ["abandoned_cart", "first_purchase", "tier_change", "win_back", "birthday"];
+/** The customer whose cart is abandoned, and the one erased. */
+const CARTER = { userId: "e2e-carter", anon: "anon-e2e-carter", name: "Rania Carter", email: "rania@shop.example" };
+const ERASED = { userId: "e2e-hala", anon: "anon-e2e-hala", name: "Hala Haddad", email: "hala@shop.example" };
+
 let server;
 let browser;
 
@@ -50,15 +63,16 @@ const cli = (args, env = {}, timeout = STEP) =>
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  server = await startServer();
+  // The webhooks go to a receiver on 127.0.0.1, which a proxy from the environment must not catch.
+  for (const name of ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]) delete process.env[name];
+  server = await startServer({ args: ["--triggers-every", "1s", "--triggers-retry-base", "200ms"] });
   cli(["crm", "import-retail", "--db", server.db, "--data", DATA], {}, 60_000);
   cli(["crm", "refresh", "--db", server.db], {}, STEP);
   cli(["agent", "add", "--db", server.db, "--email", OWNER.email, "--name", OWNER.name, "--role", "merchant"], { SOUK_AGENT_PASSWORD: PASSWORD });
   cli(["agent", "add", "--db", server.db, "--email", AGENT.email, "--name", AGENT.name], { SOUK_AGENT_PASSWORD: PASSWORD });
   for (const userId of SILVER) await send("/v1/orders", { orderId: `e2e-${userId}`, userId, subtotal: 60_000, currency: "GBP", at: "2011-02-10T10:00:00Z" });
   await send("/v1/orders", { orderId: "e2e-gold", userId: CUSTOMER, subtotal: 250_000, currency: "GBP" });
-  const basic = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString("base64")}`;
-  await send("/v1/chat/messages", { anonymousId: "anon-e2e-dashboard", id: randomUUID(), text: "Do you ship to Riyadh?" }, { auth: basic });
+  await send("/v1/chat/messages", { anonymousId: "anon-e2e-dashboard", id: randomUUID(), text: "Do you ship to Riyadh?" }, { auth: BASIC });
   await send("/v1/crm/refresh", {});
   browser = await launchBrowser();
 });
@@ -489,4 +503,345 @@ test("in Arabic the new views read right to left, and nothing overflows at 390 p
     await narrow.close();
   }
   await send("/v1/crm/custom-segments/big-spenders", undefined, { method: "DELETE" });
+});
+
+// ---------------------------------------------------------------------------------
+// Triggers, a customer's data, and refreshing the segments
+
+/** A webhook receiver on 127.0.0.1 that answers 200 and keeps what it got: `{headers, body}` each. */
+async function startReceiver() {
+  const hooks = [];
+  const http = createServer((request, response) => {
+    let body = "";
+    request.setEncoding("utf8");
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      hooks.push({ headers: request.headers, body });
+      response.writeHead(200, { "Content-Type": "text/plain" }).end("ok");
+    });
+  });
+  await new Promise((resolve) => http.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${http.address().port}/hooks/souk`, hooks, close: () => new Promise((resolve) => http.close(resolve)) };
+}
+
+/** Waits until `check()` (in the test, not the page) resolves to something true, and answers it. */
+async function eventually(check, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await check();
+    if (answer) return answer;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${check}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const iso = (ms) => new Date(ms).toISOString();
+
+/** Version `atMs` of `who`'s consent record: everything but personalisation, and marketing as `marketing` says. */
+const consentRecord = (who, atMs, marketing) => ({
+  consentId: `c-${who.userId}`,
+  anonymousId: who.anon,
+  userId: who.userId,
+  revision: "1",
+  language: "en",
+  source: "banner",
+  categories: { necessary: true, functional: true, analytics: true, personalization: false, marketing },
+  firstAt: iso(atMs),
+  updatedAt: iso(atMs),
+  gpc: false,
+});
+
+/** `who` signs in on the shop and says their name and email. */
+const identify = (who, atMs) => ({ type: "identify", messageId: `id-${who.userId}`, anonymousId: who.anon, userId: who.userId, timestamp: iso(atMs), traits: { name: who.name, email: who.email } });
+
+/** `who` puts a teapot in the cart. */
+const added = (who, atMs) => ({
+  type: "track",
+  event: "Product Added",
+  messageId: `add-${who.userId}`,
+  anonymousId: who.anon,
+  userId: who.userId,
+  timestamp: iso(atMs),
+  properties: { product_id: "teapot", name: "Brass teapot", price: 40, currency: "AED", quantity: 1 },
+});
+
+/** `Souk-Signature: t=…,v1=…` checked as the README says: HMAC-SHA256 of `${t}.${body}` keyed with the secret. */
+function signatureVerifies(hook, secret) {
+  const { t, v1 } = Object.fromEntries(hook.headers["souk-signature"].split(",").map((part) => part.split("=", 2)));
+  return /^\d+$/.test(t) && v1 === createHmac("sha256", secret).update(`${t}.${hook.body}`).digest("hex");
+}
+
+test("a merchant sets up a trigger in the dashboard; its webhook comes once, signed with the secret shown, and the log shows it", { timeout: 120_000 }, async () => {
+  const receiver = await startReceiver();
+  const { page, log, close } = await merchantAt("#triggers");
+  await until(page, (n) => document.querySelectorAll("#trigger-cards .trigger").length === n && document.querySelector("#log-count").textContent !== "", STEP, TRIGGER_KINDS.length);
+  assert.equal(await page.getAttribute("#tab-triggers", "aria-current"), "page");
+  assert.deepEqual(await page.locator("#trigger-cards h2").allTextContents(), ["Abandoned cart", "First purchase", "Loyalty tier change", "Win-back", "Birthday"]);
+  assert.match(await page.textContent("#trig-abandoned_cart-card"), /Sent only to customers who allow Marketing\. This trigger is marketing/);
+  assert.deepEqual(await page.locator("#trig-tier_change-consent option").evaluateAll((options) => options.filter((o) => o.selected).map((o) => o.value)), ["functional"], "tier_change may use another category");
+  assert.deepEqual([await page.getAttribute("#trig-win_back-days", "min"), await page.getAttribute("#trig-win_back-days", "max")], ["1", "730"]);
+  assert.equal(await page.textContent("#log-count"), "No webhooks yet: they show here as the triggers fire.");
+  assert.equal(await page.getAttribute("#view-triggers pre.code", "dir"), "ltr");
+  await axeClean(page);
+
+  // A wrong address: the server's own message next to the field, which is marked invalid; nothing is saved.
+  const bad = "ftp://shop.example/hooks";
+  const refused = await fetch(`${server.url}/v1/crm/triggers/abandoned_cart`, { method: "PUT", headers: { Authorization: `Bearer ${SERVER_KEY}`, "Content-Type": "application/json" }, body: JSON.stringify({ enabled: true, minutes: 1, url: bad }) });
+  assert.equal(refused.status, 400);
+  const message = (await refused.json()).error;
+  assert.match(message, /^url: must start with http:\/\/ or https:\/\//);
+  await page.check("#trig-abandoned_cart-enabled");
+  await page.fill("#trig-abandoned_cart-minutes", "1");
+  await page.fill("#trig-abandoned_cart-url", bad);
+  await page.click("#trig-abandoned_cart-save");
+  await until(page, () => document.querySelector("#trig-abandoned_cart-url-error")?.textContent, STEP);
+  assert.equal(await page.textContent("#trig-abandoned_cart-url-error"), `Not saved: ${message.replace(/^url: /, "")}`);
+  assert.equal(await page.getAttribute("#trig-abandoned_cart-url", "aria-invalid"), "true");
+  assert.match(await page.getAttribute("#trig-abandoned_cart-url", "aria-describedby"), /\btrig-abandoned_cart-url-error\b/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "trig-abandoned_cart-url", "focus on the field the server named");
+  assert.equal(await page.isChecked("#trig-abandoned_cart-enabled"), true, "what was typed stays");
+  const untouched = (await server.merchant("/v1/crm/triggers/abandoned_cart")).body;
+  assert.deepEqual([untouched.enabled, untouched.url, untouched.secret], [false, null, null]);
+  await axeClean(page);
+
+  // The receiver's address: saved, and the secret made for it shown this once.
+  await page.fill("#trig-abandoned_cart-url", receiver.url);
+  await page.click("#trig-abandoned_cart-save");
+  await until(page, () => document.querySelector("#trig-abandoned_cart-secret")?.value, STEP);
+  const secret = await page.inputValue("#trig-abandoned_cart-secret");
+  assert.match(secret, /^whsec_[0-9a-f]{64}$/);
+  assert.equal(await page.getAttribute("#trig-abandoned_cart-secret", "readonly"), "");
+  assert.match(await page.textContent("#trig-abandoned_cart-secret-note"), /will not be shown again/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "trig-abandoned_cart-secret", "focus on the secret to copy");
+  assert.equal(await page.getAttribute("#trig-abandoned_cart-url", "aria-invalid"), null);
+  assert.equal(await page.textContent("#trig-abandoned_cart-card .chip"), "On");
+  const saved = (await server.merchant("/v1/crm/triggers/abandoned_cart")).body;
+  assert.deepEqual([saved.enabled, saved.minutes, saved.url, saved.consent, saved.secret], [true, 1, receiver.url, "marketing", `whsec_…${secret.slice(-4)}`]);
+  await axeClean(page);
+  await page.screenshot({ path: join(SHOTS, "dashboard-triggers-secret-en.png"), fullPage: true });
+
+  // A shopper who allows marketing leaves a teapot in the cart: its minute without activity
+  // ends two seconds from now (after the trigger was switched on, so it is not the past).
+  const idleEnds = Math.max(Date.now(), Date.parse(saved.enabledAt)) + 2000;
+  await send("/v1/consent", consentRecord(CARTER, idleEnds - 120_000, true), { auth: BASIC });
+  await send("/v1/batch", { batch: [identify(CARTER, idleEnds - 61_000), added(CARTER, idleEnds - 60_000)] }, { auth: BASIC });
+  await eventually(() => receiver.hooks.length > 0);
+  const delivered = await eventually(async () => (await server.merchant("/v1/crm/triggers/log")).body.deliveries.find((d) => d.state === "delivered"));
+  await new Promise((resolve) => setTimeout(resolve, 3000)); // three more passes
+  assert.equal(receiver.hooks.length, 1, "exactly one webhook");
+  const [hook] = receiver.hooks;
+  assert.ok(signatureVerifies(hook, secret), "signed with the secret the page showed");
+  assert.equal(hook.headers["souk-event"], "abandoned_cart");
+  const body = JSON.parse(hook.body);
+  assert.equal(hook.headers["idempotency-key"], body.idempotencyKey);
+  assert.deepEqual([body.kind, body.customer.userId, body.customer.email, body.details.value], ["abandoned_cart", CARTER.userId, CARTER.email, 4000]);
+
+  // The log: delivered, one attempt, and its details behind a disclosure button, with the keyboard.
+  await page.click("#log-reload");
+  await until(page, () => document.querySelectorAll("#log-table table.log > tbody > tr:not(.delivery-details)").length === 1, STEP);
+  assert.equal(await page.textContent("#log-count"), "1 webhook, newest first.");
+  const cells = await page.locator("#log-table table.log > tbody > tr:not(.delivery-details) > *").allTextContents();
+  assert.deepEqual(cells.slice(2), ["Abandoned cart", CARTER.name, "Delivered", "1", "HTTP 200", "—"]);
+  const toggle = `#log-table [data-delivery="${delivered.id}"]`;
+  assert.equal(await page.getAttribute(toggle, "aria-expanded"), "false");
+  assert.equal(await page.isVisible(`#delivery-${delivered.id}`), false);
+  await page.focus(toggle);
+  await page.keyboard.press("Enter");
+  assert.equal(await page.getAttribute(toggle, "aria-expanded"), "true");
+  assert.equal(await page.getAttribute(toggle, "aria-controls"), `delivery-${delivered.id}`);
+  assert.equal(await page.isVisible(`#delivery-${delivered.id}`), true);
+  const attempts = await page.locator(`#delivery-${delivered.id} table tbody tr`).evaluateAll((rows) => rows.map((row) => [row.cells[0].textContent, row.cells[2].textContent]));
+  assert.deepEqual(attempts, [["1", "HTTP 200"]]);
+  assert.equal(await page.getAttribute(`#delivery-${delivered.id} pre`, "dir"), "ltr");
+  assert.deepEqual(JSON.parse(await page.textContent(`#delivery-${delivered.id} pre`)), body, "the body as the receiver got it");
+  await axeClean(page);
+  await page.screenshot({ path: join(SHOTS, "dashboard-triggers-log-en.png"), fullPage: true });
+
+  // Filters: by state, then all again (the row stays open).
+  await page.selectOption("#log-state", "failed");
+  await until(page, () => document.querySelector("#log-count").textContent === "No webhooks match these filters.", STEP);
+  assert.equal(await page.locator("#log-table table").count(), 0);
+  await page.selectOption("#log-state", "delivered");
+  await page.selectOption("#log-kind", "abandoned_cart");
+  await until(page, () => document.querySelectorAll("#log-table table.log > tbody > tr:not(.delivery-details)").length === 1, STEP);
+  assert.equal(await page.isVisible(`#delivery-${delivered.id}`), true);
+  await page.selectOption("#log-state", "");
+  await page.selectOption("#log-kind", "");
+
+  // Coming back, the secret is masked; it is nowhere in the page.
+  await page.click("#tab-overview");
+  await page.click("#tab-triggers");
+  await until(page, () => document.querySelector("#trig-abandoned_cart-card code"), STEP);
+  assert.equal(await page.textContent("#trig-abandoned_cart-card code"), `whsec_…${secret.slice(-4)}`);
+  assert.equal((await page.content()).includes(secret), false);
+
+  // Rotate the secret, with the keyboard: Escape steps back, then yes makes a new one, shown once.
+  const rotate = "#trig-abandoned_cart-secret-rotate";
+  await page.focus(rotate);
+  await page.keyboard.press("Enter");
+  assert.match(await page.textContent("#trig-abandoned_cart-card .confirm"), /Make a new signing secret for Abandoned cart\?/);
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.confirm), "no", "focus on Cancel");
+  await axeClean(page);
+  await page.keyboard.press("Escape");
+  assert.equal(await page.locator("#trig-abandoned_cart-card .confirm").count(), 0);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "trig-abandoned_cart-secret-rotate");
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Enter");
+  await until(page, () => document.querySelector("#trig-abandoned_cart-secret")?.value, STEP);
+  const rotated = await page.inputValue("#trig-abandoned_cart-secret");
+  assert.match(rotated, /^whsec_[0-9a-f]{64}$/);
+  assert.notEqual(rotated, secret);
+  assert.equal((await server.merchant("/v1/crm/triggers/abandoned_cart")).body.secret, `whsec_…${rotated.slice(-4)}`);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "trig-abandoned_cart-secret");
+  await axeClean(page);
+  assertClean(log, /\b40[01]\b/);
+  await close();
+  await receiver.close();
+});
+
+test("in Arabic and at 390 px the triggers read right to left, fit, and the log's row opens", { timeout: 120_000 }, async () => {
+  for (const lang of ["en", "ar"]) {
+    for (const width of [1280, 390]) {
+      const { page, log, close } = await merchantAt("#triggers", lang, width);
+      await until(page, () => document.querySelectorAll("#log-table [data-delivery]").length > 0, STEP);
+      await page.click("#log-table [data-delivery]");
+      assert.equal(await page.evaluate(() => document.documentElement.dir), lang === "ar" ? "rtl" : "ltr");
+      if (lang === "ar") {
+        assert.equal(await page.textContent("#tab-triggers"), "المحفّزات");
+        assert.equal(await page.textContent("#trig-abandoned_cart-title"), "سلة متروكة");
+        assert.equal(await page.textContent("#log-table .state-delivered"), "وصل");
+        assert.equal(await page.getAttribute("#trig-abandoned_cart-url", "dir"), "ltr");
+      }
+      await page.waitForTimeout(300);
+      assert.equal(await overflows(page), false, `#triggers in ${lang} fits ${width} px`);
+      await axeClean(page);
+      await page.screenshot({ path: join(SHOTS, `dashboard-triggers-${lang}-${width}.png`), fullPage: true });
+      assertClean(log);
+      await close();
+    }
+  }
+});
+
+test("the customer 360 downloads a customer's data, and erases them once their id or email is typed", { timeout: 120_000 }, async () => {
+  const t0 = Date.now() - 3 * DAY_MS;
+  await send("/v1/consent", consentRecord(ERASED, t0, false), { auth: BASIC });
+  await send("/v1/consent", consentRecord(ERASED, t0 + DAY_MS, true), { auth: BASIC });
+  await send("/v1/batch", { batch: [identify(ERASED, t0)] }, { auth: BASIC });
+  await send("/v1/orders", { orderId: "e2e-hala-1", userId: ERASED.userId, subtotal: 18_000, currency: "AED", at: iso(t0 + DAY_MS) });
+  const view = (await server.merchant(`/v1/crm/customers/${ERASED.userId}`)).body;
+  assert.ok(view.loyalty?.next, "a tier to reach");
+
+  const { page, log, close } = await merchantAt("#customers");
+  await page.fill("#search-q", ERASED.email);
+  await page.keyboard.press("Enter");
+  await until(page, (id) => document.querySelector(`#results a[href="#customer/${id}"]`), STEP, ERASED.userId);
+  await page.click(`#results a[href="#customer/${ERASED.userId}"]`);
+  await until(page, () => document.querySelector("#privacy-card") && document.querySelector("#consent-history"), STEP);
+
+  // The next tier is in the customer's own currency; the consent history fits its card.
+  assert.match(await page.textContent("#c-next-tier"), /AED/);
+  assert.equal(await page.locator("#consent-history tbody tr").count(), 2);
+  assert.ok(await page.evaluate(() => {
+    const region = document.querySelector("#consent-history");
+    return region.scrollWidth <= region.clientWidth && region.closest(".card").scrollWidth <= region.closest(".card").clientWidth;
+  }), "the consent history fits at 1280 px");
+  await axeClean(page);
+  await page.screenshot({ path: join(SHOTS, "dashboard-customer-data-en.png"), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 900 });
+  await page.waitForTimeout(300);
+  assert.equal(await overflows(page), false, "the customer with their consent history fits 390 px");
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // Download: a JSON file of everything held about them.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-customer")]);
+  assert.match(download.suggestedFilename(), new RegExp(`^customer-${ERASED.userId}-\\d{4}-\\d{2}-\\d{2}\\.json$`));
+  const exported = JSON.parse(readFileSync(await download.path(), "utf8"));
+  assert.equal(exported.key, ERASED.userId);
+  assert.ok(JSON.stringify(exported.profile).includes(ERASED.userId));
+  assert.equal(exported.tables.consents.length, 2);
+
+  // Erase, with the keyboard: the button works once their id or email is typed; Escape steps back.
+  await page.focus("#erase-customer");
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "erase-typed");
+  const confirm = await page.textContent("#privacy-card .confirm");
+  assert.match(confirm, new RegExp(`Erase ${ERASED.name}\\?`));
+  assert.match(confirm, /are deleted.*without naming them.*pseudonym/s);
+  const yes = '#privacy-card [data-confirm="yes"]';
+  assert.equal(await page.isDisabled(yes), true);
+  await page.keyboard.type("someone-else");
+  assert.equal(await page.isDisabled(yes), true);
+  await page.keyboard.press("Escape");
+  assert.equal(await page.locator("#privacy-card .confirm").count(), 0);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "erase-customer");
+  await page.keyboard.press("Enter");
+  await page.keyboard.type(ERASED.email.toUpperCase());
+  assert.equal(await page.isDisabled(yes), false, "the email, in any case");
+  await axeClean(page);
+  await page.keyboard.press("Enter");
+
+  // Back on the search: what was done, and the consent proof key to keep.
+  await until(page, () => location.hash === "#customers" && !document.querySelector("#erased").hidden && document.activeElement.id === "erased-title", 30_000);
+  assert.equal(await page.textContent("#erased-title"), `Erased ${ERASED.name}`);
+  const done = Object.fromEntries(await page.locator("#erased-body table tbody tr").evaluateAll((rows) => rows.map((row) => [row.cells[0].textContent, row.cells[1].textContent])));
+  assert.equal(done["Events"], "Deleted");
+  assert.equal(done["Consent records"], "Pseudonymised");
+  assert.equal(done["Loyalty points"], "Anonymised");
+  assert.match(await page.inputValue("#proof-key"), /^[0-9a-f]{64}$/);
+  assert.match(await page.textContent("#proof-key-note"), /Keep this key safe/);
+  await until(page, (q) => document.querySelector("#search-count").textContent === `No customer matches “${q}”.`, STEP, ERASED.email);
+  assert.equal((await server.merchant(`/v1/crm/customers/${ERASED.userId}`)).status, 404);
+  assert.equal((await server.merchant(`/v1/crm/customers/${ERASED.userId}/export`)).status, 404);
+  await axeClean(page);
+  await page.screenshot({ path: join(SHOTS, "dashboard-erased-en.png"), fullPage: true });
+  // Elsewhere, the receipt is gone.
+  await page.click("#tab-overview");
+  await page.click("#tab-customers");
+  await until(page, () => document.querySelector("#erased").hidden && document.activeElement.id === "customers-title", STEP);
+  assertClean(log);
+  await close();
+});
+
+test("the erasure's confirmation reads right to left in Arabic and fits 390 px", { timeout: 120_000 }, async () => {
+  const { name } = (await server.merchant(`/v1/crm/customers/${CUSTOMER}`)).body;
+  for (const lang of ["en", "ar"]) {
+    for (const width of [1280, 390]) {
+      const { page, log, close } = await merchantAt(`#customer/${CUSTOMER}`, lang, width);
+      await until(page, () => document.querySelector("#privacy-card"), STEP);
+      await page.click("#erase-customer");
+      await page.keyboard.type(CUSTOMER);
+      assert.equal(await page.isDisabled('#privacy-card [data-confirm="yes"]'), false);
+      if (lang === "ar") assert.ok((await page.textContent("#privacy-card .confirm")).startsWith(`أتمحو ${name}؟`));
+      await page.waitForTimeout(300);
+      assert.equal(await overflows(page), false, `the customer in ${lang} fits ${width} px`);
+      await axeClean(page);
+      await page.screenshot({ path: join(SHOTS, `dashboard-erase-${lang}-${width}.png`), fullPage: true });
+      await page.keyboard.press("Escape");
+      assert.equal(await page.locator("#privacy-card .confirm").count(), 0);
+      assertClean(log);
+      await close();
+    }
+  }
+  assert.equal((await server.merchant(`/v1/crm/customers/${CUSTOMER}`)).status, 200, "still there");
+});
+
+test("the segments say when they were last refreshed, and refresh now on demand", { timeout: 60_000 }, async () => {
+  const before = (await server.merchant("/v1/crm/segments")).body.run;
+  const { page, log, close } = await merchantAt("#segments");
+  await until(page, () => document.querySelector("#refresh-text").textContent !== "", STEP);
+  const was = await page.textContent("#refresh-text");
+  assert.match(was, /^Last refreshed .+ UTC, in \d+(\.\d)? (milliseconds?|seconds?)\.$/);
+  await page.focus("#refresh-now");
+  await page.keyboard.press("Enter");
+  await until(page, () => document.querySelector("#announcer").textContent.startsWith("Refreshed in "), 30_000);
+  assert.equal(await page.getAttribute("#refresh-now", "aria-disabled"), null);
+  assert.equal(await page.textContent("#refresh-now"), "Refresh now");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "refresh-now", "focus stays on the button");
+  const after = (await server.merchant("/v1/crm/segments")).body.run;
+  assert.ok(after.id > before.id, "a new run");
+  assert.notEqual(await page.textContent("#refresh-text"), was);
+  await axeClean(page);
+  assertClean(log);
+  await close();
 });
