@@ -30,19 +30,6 @@ const MOMENT = { dateStyle: "medium", timeStyle: "long" };
 const LOG_TIME = { dateStyle: "medium", timeStyle: "medium" };
 
 /**
- * The triggers, as server/src/triggers.rs defines them (the API does not say): the
- * parameter each takes and its range, and whether it is marketing whatever the
- * merchant says, so its consent category is fixed.
- */
-const TRIGGERS = {
-  abandoned_cart: { param: { name: "minutes", min: 1, max: 10_080 }, fixed: true },
-  first_purchase: { fixed: false },
-  tier_change: { fixed: false },
-  win_back: { param: { name: "days", min: 1, max: 730 }, fixed: true },
-  birthday: { param: { name: "days", min: 0, max: 30 }, fixed: true },
-};
-
-/**
  * The fields of the segment builder's conditions, in the filter language of
  * server/src/crm/filter.rs: the tests each takes, and what its value is (`number`,
  * `money`, free `text`, or `choices` of a list; VIP has none).
@@ -2122,7 +2109,9 @@ const triggerName = (kind) => t(`trigger_${kind}`);
 /** A secret as the API lists it: `whsec_…` and its last four characters. */
 const masked = (secret) => `whsec_…${secret.slice(-4)}`;
 /** What a trigger's form holds, from the trigger as the server answered it. */
-const draftOf = (trigger) => ({ enabled: trigger.enabled, param: String(trigger[TRIGGERS[trigger.kind].param?.name] ?? ""), url: trigger.url ?? "", consent: trigger.consent });
+const draftOf = (trigger) => ({ enabled: trigger.enabled, param: String(trigger[trigger.parameter?.name] ?? ""), url: trigger.url ?? "", consent: trigger.consent });
+/** What the merchant may set on a trigger, as the server says: its parameter's name and range, and whether its consent is fixed. */
+const specOf = (trigger) => ({ param: trigger.parameter, fixed: trigger.consentFixed });
 
 async function loadTriggers(token) {
   const [{ triggers }, log] = await Promise.all([api("/v1/crm/triggers"), logPage(0)]);
@@ -2148,7 +2137,7 @@ function redrawTrigger(kind, focus) {
 
 function triggerCard(trigger) {
   const { kind } = trigger;
-  const spec = TRIGGERS[kind];
+  const spec = specOf(trigger);
   const draft = state.triggers.drafts[kind];
   const id = (part) => `trig-${kind}-${part}`;
   const enabled = el("input", { type: "checkbox", id: id("enabled"), checked: draft.enabled, attrs: { role: "switch", "aria-describedby": id("enabled-error") } });
@@ -2241,9 +2230,9 @@ async function rotateSecret(kind, problem) {
 /** Saves trigger `kind` as its form says; the server's 400 shows next to the field it names. */
 async function saveTrigger(kind) {
   const s = state.triggers;
-  const spec = TRIGGERS[kind];
   const draft = s.drafts[kind];
   const before = s.list.find((x) => x.kind === kind);
+  const spec = specOf(before);
   const body = { enabled: draft.enabled, url: draft.url.trim() || null };
   if (spec.param) body[spec.param.name] = draft.param.trim() === "" ? null : Number(draft.param);
   if (!spec.fixed) body.consent = draft.consent;

@@ -244,18 +244,25 @@ impl Trigger {
         Ok(())
     }
 
-    /// `{kind, enabled, minutes | days, url, consent, secret, enabledAt, updatedAt}`,
-    /// the secret masked to its last four characters.
+    /// `{kind, enabled, minutes | days, parameter: {name, min, max, default} | null,
+    /// url, consent, consentFixed, secret, enabledAt, updatedAt}`, the secret masked
+    /// to its last four characters; `parameter` and `consentFixed` say what the
+    /// merchant may set.
     pub fn to_json(&self) -> Value {
         let mut value = json!({
             "kind": self.kind.name(),
             "enabled": self.enabled,
         });
-        if let Some(param) = self.kind.param() {
+        let param = self.kind.param();
+        if let Some(param) = param {
             value[param.name] = json!(self.param.unwrap_or(param.default));
         }
+        value["parameter"] = json!(param.map(|p| json!({
+            "name": p.name, "min": p.min, "max": p.max, "default": p.default,
+        })));
         value["url"] = json!(self.url);
         value["consent"] = json!(self.consent);
+        value["consentFixed"] = json!(self.kind.marketing_only());
         value["secret"] = json!(self.secret.as_deref().map(mask));
         value["enabledAt"] = json!(self.enabled_at);
         value["updatedAt"] = json!(self.updated_at);

@@ -1001,6 +1001,19 @@ fn bad_configuration_is_refused_with_what_is_wrong() {
     }
     assert_eq!(listed["triggers"][3]["days"], 90);
     assert_eq!(listed["triggers"][4]["consent"], "marketing");
+    // Each says what the merchant may set, for the dashboard's form.
+    assert_eq!(
+        listed["triggers"][0]["parameter"],
+        json!({ "name": "minutes", "min": 1, "max": 10080, "default": 30 })
+    );
+    assert_eq!(listed["triggers"][1]["parameter"], Value::Null);
+    let fixed: Vec<bool> = listed["triggers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["consentFixed"].as_bool().unwrap())
+        .collect();
+    assert_eq!(fixed, [true, false, false, true, true]);
 
     // A good configuration, then a rotated secret, answered once and masked after.
     let first = configure(
