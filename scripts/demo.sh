@@ -14,4 +14,4 @@ SOUK_AGENT_PASSWORD=souk-demo-agent target/release/souk-server agent add --db so
   --email agent@darnoor.example --name "Dar Noor team" 2>/dev/null || true
 SOUK_AGENT_PASSWORD=souk-demo-owner target/release/souk-server agent add --db souk.db \
   --email owner@darnoor.example --name "Dar Noor owner" --role merchant 2>/dev/null || true
-exec target/release/souk-server serve --catalog www/shop/catalog.json --model-every 1h --identity-secret souk_demo_identity_secret --demo-shop --faq www/shop/faq.json --crm-every 1m "$@"
+exec target/release/souk-server serve --catalog www/shop/catalog.json --model-every 1h --identity-secret souk_demo_identity_secret --demo-shop --faq www/shop/faq.json "$@"
