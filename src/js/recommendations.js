@@ -8,22 +8,20 @@
 export function startRecommendations({ config, files, handle, guarded, fail, whenParsed, widgetLang, track }) {
   let recommender = null;
   const filled = new WeakMap(); // element → what it shows, so a second look changes nothing
-  // One impression per list shown, once half of it is in view: the merchant's
-  // click-through rate per surface (`Product List Viewed`, then `Product Clicked`).
+  // One impression per list shown, once half of it is in view (or clicked before the
+  // observer said so): the merchant's click-through rate per surface
+  // (`Product List Viewed`, then `Product Clicked`).
   const lists = new WeakMap(); // element → the list it shows, until it is seen
+  const seen = (element) => {
+    const list = lists.get(element);
+    if (!list) return;
+    lists.delete(element);
+    viewer.unobserve(element);
+    guarded(track, "Product List Viewed", list);
+  };
   const viewer =
     typeof IntersectionObserver === "function" &&
-    new IntersectionObserver(
-      (entries) =>
-        entries.forEach(({ isIntersecting, target }) => {
-          const list = isIntersecting && lists.get(target);
-          if (!list) return;
-          lists.delete(target);
-          viewer.unobserve(target);
-          guarded(track, "Product List Viewed", list);
-        }),
-      { threshold: 0.5 },
-    );
+    new IntersectionObserver((entries) => entries.forEach(({ isIntersecting, target }) => isIntersecting && seen(target)), { threshold: 0.5 });
   // "Picked for you" is made from the profile: without personalisation it shows nothing.
   const personal = () => handle.profileText() !== undefined;
 
@@ -83,7 +81,10 @@ export function startRecommendations({ config, files, handle, guarded, fail, whe
 
   // An element added or changed after the page loaded asks for its cards.
   const onRequest = ({ target }) => guarded(show, [target]);
-  const onClick = ({ detail }) => guarded(track, "Product Clicked", { product_id: detail.id, position: detail.position, list_id: detail.listId });
+  const onClick = ({ target, detail }) => {
+    guarded(seen, target);
+    guarded(track, "Product Clicked", { product_id: detail.id, position: detail.position, list_id: detail.listId });
+  };
   document.addEventListener("souk-recommendations-request", onRequest);
   document.addEventListener("souk-recommendation-click", onClick);
 
