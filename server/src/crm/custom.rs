@@ -267,11 +267,26 @@ async fn list(State(state): State<AppState>, _: Staff) -> Result<Json<Value>, Ap
                     ))
                 })?
                 .collect::<rusqlite::Result<_>>()?;
+            let compiled = rows
+                .iter()
+                .map(|row| compile(conn, &rules, &row.2))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            // The customers' facts once, for every segment: what any of them needs.
+            let needs = compiled
+                .iter()
+                .flatten()
+                .fold(Needs::default(), |needs, filter| needs.or(filter.needs()));
+            let snapshot = conn.unchecked_transaction()?;
+            let customers = facts(conn, &rules, needs)?;
+            snapshot.finish()?;
             let mut out = Vec::new();
-            for (name, label, text, created, updated) in rows {
+            for ((name, label, text, created, updated), filter) in rows.into_iter().zip(compiled) {
                 // A filter that no longer reads (a tier was renamed) shows its error.
-                let (customers, problem) = match compile(conn, &rules, &text)? {
-                    Ok(filter) => (Some(matching(conn, &rules, &filter)?.len()), None),
+                let (customers, problem) = match filter {
+                    Ok(filter) => (
+                        Some(customers.iter().filter(|(_, f)| filter.matches(f)).count()),
+                        None,
+                    ),
                     Err(e) => (None, Some(e.message().to_owned())),
                 };
                 out.push(json!({

@@ -281,6 +281,17 @@ pub struct Needs {
     pub consent: bool,
 }
 
+impl Needs {
+    /// What either needs.
+    pub fn or(self, other: Needs) -> Needs {
+        Needs {
+            tier: self.tier || other.tier,
+            products: self.products || other.products,
+            consent: self.consent || other.consent,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {
     Word(String),
